@@ -1,0 +1,1 @@
+"""Evaluation harness: Q&A sets, runs, metrics and reports (``python -m eval``)."""

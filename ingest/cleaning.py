@@ -1,0 +1,177 @@
+"""Cleaning rules for text converted from PDF, DOCX and HTML. Each rule is a pure function.
+
+:func:`clean_text` applies them in order: line-level rules, then re-joining of broken lines,
+then tables rewritten as self-describing rows (:mod:`ingest.tables`), then blank-line collapse.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.structure import is_heading_line
+from ingest.tables import rewrite_tables
+
+_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+_BOLD = re.compile(r"\*\*")
+_PAGE_FOOTER = re.compile(r"^[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*\d{1,4}[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*$")
+_CJK = "\u4e00-\u9fff"
+_SPACE_BEFORE_DIGIT = re.compile(rf"(?<=[{_CJK}（(])[ \u3000]+(?=\d)")
+_SPACE_AFTER_DIGIT = re.compile(rf"(?<=\d)[ \u3000]+(?=[{_CJK}%％）)])")
+_SENTENCE_END = tuple("。！？；：!?;:）)】")
+_TITLE_ENDINGS = ("通知", "答复函", "规划", "文件", "方案", "意见")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def normalize_newlines(text: str) -> str:
+    """Turn CRLF/CR into LF and drop zero-width characters and the BOM.
+
+    Example:
+        >>> normalize_newlines("\\ufeff甲\\r\\n乙\\r丙")
+        '甲\\n乙\\n丙'
+    """
+    return _ZERO_WIDTH.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def remove_bookmarks(text: str) -> str:
+    """Remove ``[bookmark: _Toc…]`` markers left by DOCX conversion.
+
+    Example:
+        >>> remove_bookmarks("[bookmark: _Toc1][bookmark: _Toc2]一、总体要求")
+        '一、总体要求'
+    """
+    return _BOOKMARK.sub("", text)
+
+
+def remove_markdown_bold(text: str) -> str:
+    """Remove markdown ``**`` emphasis marks.
+
+    Example:
+        >>> remove_markdown_bold("——**六提升**：达3.3%")
+        '——六提升：达3.3%'
+    """
+    return _BOLD.sub("", text)
+
+
+def remove_page_footers(text: str) -> str:
+    """Drop lines that are only a page number between dashes, like ``— 3 —`` or ``- 12 -``.
+
+    Example:
+        >>> remove_page_footers("甲\\n— 3 —\\n乙")
+        '甲\\n乙'
+    """
+    return "\n".join(line for line in text.split("\n") if not _PAGE_FOOTER.match(line))
+
+
+def normalize_number_spacing(text: str) -> str:
+    """Remove spaces between Chinese characters and numbers (``2022 年`` → ``2022年``).
+
+    Tabs are left alone: they separate table cells.
+
+    Example:
+        >>> normalize_number_spacing("2022 年排名第 68位，增长 15 %")
+        '2022年排名第68位，增长15%'
+    """
+    return _SPACE_AFTER_DIGIT.sub("", _SPACE_BEFORE_DIGIT.sub("", text))
+
+
+def strip_line_padding(text: str) -> str:
+    """Strip spaces at both ends of each line, keeping leading tabs (they mark table cells).
+
+    Example:
+        >>> strip_line_padding("  甲  \\n\\t乙 ")
+        '甲\\n\\t乙'
+    """
+    lines = []
+    for line in text.split("\n"):
+        body = line.strip(" \u3000\u00a0")
+        lines.append(body.rstrip() if body.startswith("\t") else body.strip())
+    return "\n".join(lines)
+
+
+def join_broken_lines(text: str) -> str:
+    """Re-join lines that PDF extraction broke in the middle of a sentence.
+
+    A line is joined to the next non-empty line when it does not end a sentence and the next
+    line is not a heading, a table row or a list item. Blank lines between the two pieces
+    (PDF pages put one after every line) are dropped. Paragraph breaks after a finished
+    sentence are kept as single blank lines.
+
+    Example:
+        >>> join_broken_lines("您在建议中就重视并加强\\n\\n26县高新区提出了建议。\\n\\n一、加强培育。")
+        '您在建议中就重视并加强26县高新区提出了建议。\\n\\n一、加强培育。'
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        previous = _last_text_line(out)
+        if (
+            previous is not None
+            and _continues(out[previous], line)
+        ):
+            out[previous : len(out)] = [out[previous] + line]
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def _last_text_line(out: list[str]) -> int | None:
+    for i in range(len(out) - 1, max(-1, len(out) - 3), -1):
+        if out[i]:
+            return i
+    return None
+
+
+def _continues(previous: str, line: str) -> bool:
+    if "\t" in previous or "\t" in line or line.startswith("\t"):
+        return False
+    if previous.endswith(_SENTENCE_END) or is_heading_line(line):
+        return False
+    if line.startswith(("——", "注：", "附件")) or previous.endswith(_TITLE_ENDINGS):
+        return False
+    if len(line) < 20 and not line.endswith(_SENTENCE_END + ("，", "、")):
+        return False  # a name, date or signature line, not the tail of a broken sentence
+    # Short lines that do not end a sentence are titles, names or captions, not broken prose.
+    return len(previous) >= 20
+
+
+def collapse_blank_lines(text: str) -> str:
+    """Collapse runs of blank lines into one.
+
+    Example:
+        >>> collapse_blank_lines("甲\\n\\n\\n\\n乙")
+        '甲\\n\\n乙'
+    """
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def clean_lines(text: str) -> str:
+    """Apply every line-level rule: what must happen before tables are recognised.
+
+    Example:
+        >>> clean_lines("[bookmark: _Toc1]**一、总体** \\r\\n— 2 —\\n2022 年")
+        '一、总体\\n2022年'
+    """
+    for rule in (
+        normalize_newlines,
+        remove_bookmarks,
+        remove_markdown_bold,
+        remove_page_footers,
+        normalize_number_spacing,
+        strip_line_padding,
+    ):
+        text = rule(text)
+    return text
+
+
+def clean_text(raw: str) -> str:
+    """Turn converted text into the clean text that chunks and citations refer to.
+
+    Example:
+        >>> clean_text("[bookmark: _Toc1]一、总体要求\n\n到 2025 年，高新技术企业\n\n达到 560 家。\n— 4 —")
+        '一、总体要求\n\n到2025年，高新技术企业达到560家。'
+    """
+    return collapse_blank_lines(rewrite_tables(join_broken_lines(clean_lines(raw))))

@@ -1,0 +1,154 @@
+"""Reading corpus files of every supported format into raw text.
+
+Tables in DOCX and HTML come out as one tab-separated row per line, the same shape as the
+converted text files, so one table rule serves all formats.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from ingest.types import CorpusError
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_MIN_PRINTABLE_RATIO = 0.85
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode text bytes: UTF-8 (with or without BOM), else the detected encoding (GB18030…).
+
+    Raises:
+        CorpusError: the bytes are not text in any encoding we can recognise.
+
+    Example:
+        >>> decode_text("温州".encode("gbk"), "a.txt")
+        '温州'
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        raise CorpusError(f"{name}: contains NUL bytes, so it is binary, not text; convert it to UTF-8 text or remove it")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_legacy(data, name)
+    if text and _printable_ratio(text) < _MIN_PRINTABLE_RATIO:
+        raise CorpusError(f"{name}: does not look like text (mostly control characters); convert it to UTF-8 text or remove it")
+    return text
+
+
+def _decode_legacy(data: bytes, name: str) -> str:
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise CorpusError(f"{name}: cannot tell its text encoding; save it as UTF-8 and ingest again")
+    return str(best)
+
+
+def _printable_ratio(text: str) -> float:
+    sample = text[:20000]
+    good = sum(1 for ch in sample if ch.isprintable() or ch in "\n\r\t")
+    return good / len(sample)
+
+
+def _read_pdf(data: bytes, name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise CorpusError(f"{name}: the PDF is encrypted; save an unprotected copy and ingest again")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except CorpusError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise CorpusError(f"{name}: not a readable PDF ({exc}); re-export it from the original") from exc
+    text = "\n".join(pages)
+    if not text.strip():
+        raise CorpusError(f"{name}: the PDF has no text layer (a scan?); run OCR on it first")
+    return text
+
+
+def _read_docx(data: bytes, name: str) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise CorpusError(f"{name}: not a DOCX file (a DOCX is a zip archive); re-save it from Word as .docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise CorpusError(f"{name}: damaged DOCX ({exc}); re-save it from Word") from exc
+    parts: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            parts.append("".join(node.text or "" for node in child.iter() if node.tag.endswith("}t")))
+        elif tag == "tbl":
+            from docx.table import Table
+
+            table = Table(child, document)
+            parts.append("")
+            for row in table.rows:
+                cells = [cell.text.replace("\n", " ").strip() for cell in row.cells]
+                parts.append("\t".join(cells if len(cells) > 1 else cells + [""] * 2))
+            parts.append("")
+    return "\n".join(parts)
+
+
+def _read_html(data: bytes, name: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(data, name), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for table in soup.find_all("table"):
+        rows = ["\t".join(c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])) for tr in table.find_all("tr")]
+        table.replace_with("\n\n" + "\n".join(rows) + "\n\n")
+    return soup.get_text("\n")
+
+
+def read_raw_text(path: Path) -> tuple[str, bytes]:
+    """Read one corpus file and return ``(raw text, raw bytes)``.
+
+    Raises:
+        CorpusError: unsupported extension, too large, empty, or unreadable; the message names
+            the file and what to do.
+    """
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CorpusError(
+            f"{name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"{name}: {size} bytes is over the {MAX_FILE_BYTES} byte limit; split the file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{name}: cannot be read ({exc.strerror}); check the file's permissions") from exc
+    if not data.strip():
+        raise CorpusError(f"{name}: the file is empty; remove it or replace it with the full document")
+    reader = {".pdf": _read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html}.get(
+        suffix, decode_text
+    )
+    try:
+        text = reader(data, name)
+    except CorpusError:
+        raise
+    except Exception as exc:  # a parser library choked on a damaged file: report it, keep going
+        raise CorpusError(f"{name}: cannot be parsed as {suffix} ({type(exc).__name__}: {exc}); re-export the file") from exc
+    if not text.strip():
+        raise CorpusError(f"{name}: no text could be extracted; check that the file has content")
+    return text, data

@@ -1,0 +1,106 @@
+"""What a clerk files a document under: title, 发文机关, 文号, 成文日期, 文种.
+
+Read from the header, the 印发 line and the signature block where the text has them; a
+sidecar file ``<file name>.meta.json`` next to the document sets or corrects any field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ingest.types import CorpusError
+
+SIDECAR_SUFFIX = ".meta.json"
+META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d{1,4}号")
+_DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$", re.M)
+_ISSUER = re.compile(r"^(.{2,40}?)\s*文件$", re.M)
+_ISSUER_ENDINGS = ("局", "政府", "委员会", "办公室", "厅", "院")
+_KINDS = ("答复函", "答复", "行动计划", "实施方案", "规划", "通知", "意见", "办法", "报告")
+_QUOTED_TITLE = re.compile(r"《([^《》]{6,80})》")
+_HEADER_LINES = 12
+
+
+def _first_title(text: str) -> str:
+    head = [line.strip() for line in text.split("\n")[:_HEADER_LINES * 3] if line.strip()]
+    for line in head:
+        if line.startswith("关于") and line.endswith(("通知", "答复函", "函", "意见")):
+            return re.sub(r"\s+", "", line)
+        if "印发" in line and line.endswith("通知"):
+            return re.sub(r"\s+", "", line)
+    match = _QUOTED_TITLE.search("\n".join(head))
+    return match.group(1) if match else ""
+
+
+def _issuer(text: str) -> str:
+    match = _ISSUER.search("\n".join(text.split("\n")[:_HEADER_LINES]))
+    if match:
+        return re.sub(r"\s+", "、", match.group(1).strip())
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    for previous, line in zip(lines, lines[1:]):  # signature block: issuer, then the date
+        if _DATE.fullmatch(line) and len(previous) <= 30 and previous.endswith(_ISSUER_ENDINGS):
+            return previous
+    return ""
+
+
+def _kind(title: str, text: str) -> str:
+    for kind in _KINDS:
+        if kind in title:
+            return "答复函" if kind == "答复" else kind
+    if re.search(r"现答复如下", text):
+        return "答复函"
+    return ""
+
+
+def extract_metadata(text: str) -> dict[str, str]:
+    """Extract title, 发文机关, 文号, 成文日期 and 文种 from a cleaned document text.
+
+    Fields the text does not give are left out.
+
+    Example:
+        >>> t = "温州市科学技术局文件\\n温科提复〔2023〕94号\\n关于第142号提案的答复函\\n现答复如下：\\n2023年6月1日"
+        >>> extract_metadata(t)["文号"], extract_metadata(t)["文种"], extract_metadata(t)["成文日期"]
+        ('温科提复〔2023〕94号', '答复函', '2023年6月1日')
+    """
+    meta: dict[str, str] = {}
+    title = _first_title(text)
+    if title:
+        meta["title"] = title
+    number = _DOC_NUMBER.search(text[:2000])
+    if number:
+        meta["文号"] = number.group(0)
+    issuer = _issuer(text)
+    if issuer:
+        meta["发文机关"] = issuer
+    dates = _DATE.findall(text)
+    if dates:
+        meta["成文日期"] = dates[0]
+    kind = _kind(title, text)
+    if kind:
+        meta["文种"] = kind
+    return meta
+
+
+def read_sidecar(path: Path) -> dict[str, str]:
+    """Read the staff-maintained sidecar ``<path>.meta.json`` if there is one.
+
+    Raises:
+        CorpusError: the sidecar is not a JSON object of known string fields.
+    """
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{sidecar.name}: not valid UTF-8 JSON ({exc}); fix or delete the sidecar") from exc
+    if not isinstance(data, dict):
+        raise CorpusError(f"{sidecar.name}: must be a JSON object like {{\"title\": \"…\"}}")
+    unknown = set(data) - set(META_FIELDS)
+    if unknown or not all(isinstance(v, str) for v in data.values()):
+        raise CorpusError(
+            f"{sidecar.name}: fields must be strings among {', '.join(META_FIELDS)}; found {sorted(data)}"
+        )
+    return data

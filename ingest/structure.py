@@ -1,0 +1,117 @@
+"""Headings of Chinese policy documents and the heading path of any offset in a text.
+
+Levels, outermost first: ``一、`` and ``附件N`` (1), ``（一）`` (2), ``专栏N：`` (3),
+``1.`` (4), ``（1）`` (5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUM = "一二三四五六七八九十"
+_HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(rf"^[{_NUM}]{{1,3}}、")),
+    (1, re.compile(r"^附件\s*\d{0,2}\s*[：:]?\s*(?=$|[^\s，。])")),
+    (2, re.compile(rf"^[（(][{_NUM}]{{1,3}}[）)]")),
+    (3, re.compile(r"^专栏\s*\d{1,2}")),
+    (4, re.compile(r"^\d{1,2}[.．、](?!\d)")),
+    (5, re.compile(r"^[（(]\d{1,2}[）)]")),
+)
+_TITLE_STOP = re.compile(r"[。：:；;]")
+MAX_TITLE_CHARS = 30
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading line found in a text: where it starts, its level and its short title."""
+
+    offset: int
+    level: int
+    title: str
+
+
+def heading_level(line: str) -> int | None:
+    """Return the heading level of ``line`` (1 = outermost), or ``None`` if it is not a heading.
+
+    Example:
+        >>> heading_level("（二）发展形势"), heading_level("1.高能级平台建设有序推进。"), heading_level("2022年")
+        (2, 4, None)
+    """
+    stripped = line.lstrip(" \u3000")
+    if "\t" in line or len(stripped) < 2:
+        return None
+    for level, pattern in _HEADING_PATTERNS:
+        if pattern.match(stripped):
+            return level
+    return None
+
+
+def is_heading_line(line: str) -> bool:
+    """Tell whether ``line`` starts with a heading marker.
+
+    Example:
+        >>> is_heading_line("专栏3：省级高新区培育行动"), is_heading_line("一是企业投入")
+        (True, False)
+    """
+    return heading_level(line) is not None
+
+
+def heading_title(line: str) -> str:
+    """Shorten a heading line to its title: up to the first 。/：/；, at most 30 characters.
+
+    Example:
+        >>> heading_title("1.高能级平台建设有序推进。“十三五”期间，有序开展")
+        '1.高能级平台建设有序推进'
+    """
+    title = _TITLE_STOP.split(line.strip(), maxsplit=1)[0].strip()
+    if len(title) < 3:  # "专栏1：名称" keeps its name
+        title = line.strip()
+    return title[:MAX_TITLE_CHARS]
+
+
+def find_headings(text: str) -> list[Heading]:
+    """List every heading line of ``text`` with its offset, level and title, in order.
+
+    Example:
+        >>> [(h.level, h.title) for h in find_headings("一、总则\\n正文\\n（一）目标\\n")]
+        [(1, '一、总则'), (2, '（一）目标')]
+    """
+    headings = []
+    offset = 0
+    for line in text.split("\n"):
+        level = heading_level(line)
+        if level is not None:
+            headings.append(Heading(offset, level, heading_title(line)))
+        offset += len(line) + 1
+    return headings
+
+
+def heading_path_at(headings: list[Heading], offset: int) -> str:
+    """Return the heading path in force at ``offset``, like ``一、… > （二）… > 专栏3``.
+
+    Example:
+        >>> hs = find_headings("一、总则\\n（一）目标\\n正文\\n二、任务\\n")
+        >>> heading_path_at(hs, 12), heading_path_at(hs, 16)
+        ('一、总则 > （一）目标', '二、任务')
+    """
+    stack: list[Heading] = []
+    for heading in headings:
+        if heading.offset > offset:
+            break
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        stack.append(heading)
+    return " > ".join(h.title for h in stack)
+
+
+def top_level_spans(text: str, headings: list[Heading]) -> list[tuple[int, int]]:
+    """Split ``text`` into ``(start, end)`` spans at its level-1 headings.
+
+    Example:
+        >>> t = "前言\\n一、甲\\n正文\\n二、乙\\n"
+        >>> [t[s:e] for s, e in top_level_spans(t, find_headings(t))]
+        ['前言\\n', '一、甲\\n正文\\n', '二、乙\\n']
+    """
+    cuts = sorted({0, *(h.offset for h in headings if h.level == 1), len(text)})
+    return [(s, e) for s, e in zip(cuts, cuts[1:]) if e > s]

@@ -1,0 +1,169 @@
+"""Tables flattened by conversion, rewritten as one self-describing line per row.
+
+A table row means nothing without its header, so each row becomes
+``caption｜row label：header value；header value…``, e.g.
+``鹿城区创新型城区建设重点指标任务分解表｜新增孵化面积（万平方米）：2022年 30；2023年 60；2024年 120``.
+
+Two flattened shapes are recognised (DOCX tables go through :func:`format_table_rows` directly):
+
+* tab-separated rows, one row per line (``序号\\t指 标\\t2022 年…``);
+* one cell per line, each cell starting with a tab, rows separated by blank lines, a cell's
+  overflow on following lines without a tab.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+CAPTION_MAX_CHARS = 50
+HEADER_CELL_MAX_CHARS = 40
+ROW_MARK = "｜"
+_LABEL_HEADERS = (re.compile("名称"), re.compile(r"^指标$|指标(?!类型|属性)"), re.compile("平台|项目"))
+_INNER_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \u3000]+(?=[^\x00-\x7f])")
+
+
+def _tidy_cell(cell: str) -> str:
+    return _INNER_SPACE.sub("", cell.strip())
+
+
+def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Render table rows as lines that carry the caption and column headers.
+
+    The label column is the first whose header names a name (``名称``), else an indicator
+    (``指标``), else a platform or project, else the first column that is not ``序号``. A ``单位`` column is folded
+    into the label. Empty cells are left out; a repeated header row is skipped.
+
+    Example:
+        >>> format_table_rows("分解表", ["序号", "指 标", "2022 年"], [["8", "新增孵化面积（万平方米）", "30"]])
+        ['分解表｜新增孵化面积（万平方米）：2022 年 30']
+    """
+    header = [_tidy_cell(h) for h in header]
+    label_col = next(
+        (i for pattern in _LABEL_HEADERS for i, h in enumerate(header) if pattern.search(h)),
+        next((i for i, h in enumerate(header) if h != "序号"), 0),
+    )
+    unit_col = next((i for i, h in enumerate(header) if h == "单位"), None)
+    lines = []
+    for row in rows:
+        cells = [_tidy_cell(c) for c in row] + [""] * (len(header) - len(row))
+        if cells[: len(header)] == header:
+            continue
+        label = cells[label_col] if label_col < len(cells) else ""
+        if unit_col is not None and cells[unit_col]:
+            label = f"{label}（{cells[unit_col]}）"
+        parts = [
+            f"{header[i]} {cell}" if header[i] else cell
+            for i, cell in enumerate(cells[: len(header)])
+            if cell and i not in (label_col, unit_col) and header[i] != "序号"
+        ]
+        parts += [c for c in cells[len(header):] if c]
+        prefix = f"{caption}{ROW_MARK}" if caption else ""
+        lines.append(f"{prefix}{label}：{'；'.join(parts)}" if parts else f"{prefix}{label}")
+    return lines
+
+
+def _cells(line: str) -> list[str]:
+    return line.split("\t")
+
+
+def _is_tab_row(line: str) -> bool:
+    return len(_cells(line)) >= 3
+
+
+def _is_cell_line(line: str) -> bool:
+    return line.startswith("\t") and len(_cells(line)) == 2
+
+
+def _caption_before(out: list[str]) -> str:
+    for line in reversed(out[-4:]):
+        if line.strip():
+            text = line.strip()
+            if "\t" not in text and len(text) <= CAPTION_MAX_CHARS and not text.endswith("。"):
+                return text
+            return ""
+    return ""
+
+
+def _take_tab_rows(lines: list[str], i: int) -> tuple[list[list[str]], int]:
+    rows: list[list[str]] = []
+    while i < len(lines):
+        if _is_tab_row(lines[i]):
+            rows.append(_cells(lines[i]))
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        if j > i and j < len(lines) and _is_tab_row(lines[j]):
+            i = j
+            continue
+        break
+    return rows, i
+
+
+def _take_cell_groups(lines: list[str], i: int) -> tuple[list[list[str]], int]:
+    groups: list[list[str]] = []
+    while i < len(lines) and _is_cell_line(lines[i]):
+        group: list[str] = []
+        while i < len(lines) and lines[i].strip():
+            if _is_cell_line(lines[i]) or not group:
+                group.append(lines[i].strip())
+            else:
+                group[-1] += lines[i].strip()
+            i += 1
+        groups.append(group)
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+    return groups, i
+
+
+def _fill_merged_first_column(rows: list[list[str]]) -> list[list[str]]:
+    filled, previous = [], ""
+    for row in rows:
+        if row and not row[0].strip() and previous:
+            row = [previous, *row[1:]]
+        previous = row[0].strip() if row else previous
+        filled.append(row)
+    return filled
+
+
+def rewrite_tables(text: str) -> str:
+    """Rewrite every flattened table in ``text`` as self-describing row lines.
+
+    Lines outside tables are kept as they are. Each table is surrounded by blank lines.
+
+    Example:
+        >>> print(rewrite_tables("表1：目标\\n指标名称\\t单位\\t2025年\\n高新技术企业数\\t家\\t560"))
+        表1：目标
+        <BLANKLINE>
+        表1：目标｜高新技术企业数（家）：2025年 560
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        is_row, is_cell = _is_tab_row(line), _is_cell_line(line)
+        if is_row:
+            rows, end = _take_tab_rows(lines, i)
+            header, body = rows[0], _fill_merged_first_column(rows[1:])
+        elif is_cell and i + 1 < len(lines) and lines[i + 1].strip():
+            groups, end = _take_cell_groups(lines, i)
+            header, body = groups[0], groups[1:]
+            if len(header) < 2 or max(len(cell) for cell in header) > HEADER_CELL_MAX_CHARS:
+                out.append(line.strip())  # a tab-indented paragraph, not a table
+                i += 1
+                continue
+        else:
+            out.append(line)
+            i += 1
+            continue
+        if not body:  # a lone row or cell is prose that happens to start with a tab
+            out.extend(l.strip() for l in lines[i:end])
+            i = end
+            continue
+        caption = _caption_before(out)
+        out.extend(["", *format_table_rows(caption, header, body), ""])
+        i = end
+    return "\n".join(out)
