@@ -232,7 +232,9 @@ def _parse_row(path: Path, line_no: int, raw: str) -> QACase:
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise QASetError(path, line_no, "<row>", f"not valid JSON ({exc.msg}); fix the syntax") from exc
+        raise QASetError(
+            path, line_no, "<row>", f"not valid JSON ({exc.msg}); fix the syntax"
+        ) from exc
     if not isinstance(row, dict):
         raise QASetError(path, line_no, "<row>", "expected a JSON object {...} on each line")
 

@@ -13,6 +13,7 @@ from ingest.tables import rewrite_tables
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _BOLD = re.compile(r"\*\*")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+", re.M)
 _PAGE_FOOTER = re.compile(r"^[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*\d{1,4}[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*$")
 _CJK = "\u4e00-\u9fff"
 _SPACE_BEFORE_DIGIT = re.compile(rf"(?<=[{_CJK}（(])[ \u3000]+(?=\d)")
@@ -43,13 +44,13 @@ def remove_bookmarks(text: str) -> str:
 
 
 def remove_markdown_bold(text: str) -> str:
-    """Remove markdown ``**`` emphasis marks.
+    """Remove markdown ``**`` emphasis marks and ``#`` heading marks.
 
     Example:
-        >>> remove_markdown_bold("——**六提升**：达3.3%")
-        '——六提升：达3.3%'
+        >>> remove_markdown_bold("# 规划\\n——**六提升**：达3.3%")
+        '规划\\n——六提升：达3.3%'
     """
-    return _BOLD.sub("", text)
+    return _MARKDOWN_HEADING.sub("", _BOLD.sub("", text))
 
 
 def remove_page_footers(text: str) -> str:
@@ -97,8 +98,8 @@ def join_broken_lines(text: str) -> str:
     sentence are kept as single blank lines.
 
     Example:
-        >>> join_broken_lines("您在建议中就重视并加强\\n\\n26县高新区提出了建议。\\n\\n一、加强培育。")
-        '您在建议中就重视并加强26县高新区提出了建议。\\n\\n一、加强培育。'
+        >>> join_broken_lines("您在市人大会议期间所提的建议中就重视并加强\\n\\n26县高新区提出了建议。\\n\\n一、加强培育。")
+        '您在市人大会议期间所提的建议中就重视并加强26县高新区提出了建议。\\n\\n一、加强培育。'
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -168,10 +169,10 @@ def clean_lines(text: str) -> str:
 
 
 def clean_text(raw: str) -> str:
-    """Turn converted text into the clean text that chunks and citations refer to.
+    r"""Turn converted text into the clean text that chunks and citations refer to.
 
     Example:
-        >>> clean_text("[bookmark: _Toc1]一、总体要求\n\n到 2025 年，高新技术企业\n\n达到 560 家。\n— 4 —")
-        '一、总体要求\n\n到2025年，高新技术企业达到560家。'
+        >>> clean_text("[bookmark: _Toc1]一、总体要求\n\n到 2025 年，全市国家高新技术企业数量力争\n\n达到 560 家。\n— 4 —")
+        '一、总体要求\n\n到2025年，全市国家高新技术企业数量力争达到560家。'
     """
     return collapse_blank_lines(rewrite_tables(join_broken_lines(clean_lines(raw))))

@@ -11,6 +11,8 @@ from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
 from ingest.metadata import SIDECAR_SUFFIX, extract_metadata, read_sidecar
 from ingest.types import CorpusError, Document
 
+PIPELINE_VERSION = 2  # bump when cleaning, tables or metadata change what documents contain
+
 
 @dataclass(frozen=True)
 class CorpusScan:
@@ -80,4 +82,4 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
     return CorpusScan(tuple(documents), tuple(errors))
 
 
-__all__ = ["CorpusScan", "SUPPORTED_SUFFIXES", "corpus_files", "file_sha256", "load_document", "scan_corpus"]
+__all__ = ["PIPELINE_VERSION", "CorpusScan", "SUPPORTED_SUFFIXES", "corpus_files", "file_sha256", "load_document", "scan_corpus"]

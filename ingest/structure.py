@@ -64,8 +64,10 @@ def heading_title(line: str) -> str:
         >>> heading_title("1.高能级平台建设有序推进。“十三五”期间，有序开展")
         '1.高能级平台建设有序推进'
     """
+    if line.strip().startswith("专栏"):  # "专栏3：省级高新区培育行动" keeps its name
+        return line.strip()[:MAX_TITLE_CHARS]
     title = _TITLE_STOP.split(line.strip(), maxsplit=1)[0].strip()
-    if len(title) < 3:  # "专栏1：名称" keeps its name
+    if len(title) < 3:
         title = line.strip()
     return title[:MAX_TITLE_CHARS]
 

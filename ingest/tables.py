@@ -68,7 +68,8 @@ def _cells(line: str) -> list[str]:
 
 
 def _is_tab_row(line: str) -> bool:
-    return len(_cells(line)) >= 3
+    cells = _cells(line)
+    return len(cells) >= 3 or (len(cells) == 2 and all(c.strip() for c in cells))
 
 
 def _is_cell_line(line: str) -> bool:
@@ -138,6 +139,7 @@ def rewrite_tables(text: str) -> str:
         表1：目标
         <BLANKLINE>
         表1：目标｜高新技术企业数（家）：2025年 560
+        <BLANKLINE>
     """
     lines = text.split("\n")
     out: list[str] = []

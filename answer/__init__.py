@@ -1,0 +1,1 @@
+"""Answering: hits in, a short answer with numbered citations out (extractive by default)."""

@@ -1,0 +1,126 @@
+"""The one public way to answer a question; the UI, the API and the evaluation all call it."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Collection, Sequence
+
+from answer.extractive import Unit, best_window, choose_units, score_units, weigh_terms
+from answer.followup import rewrite_followup
+from answer.question import QuestionProfile, profile_question
+from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
+from index.search import Retriever
+from index.types import Hit
+from settings import Settings
+
+ANSWER_HITS = 6
+RELATED_SHOWN = 3
+_MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """Return the stripped question, or raise if it is empty or too long.
+
+    Example:
+        >>> validate_question("  温州的目标？ ", 100)
+        '温州的目标？'
+    """
+    stripped = (question or "").strip()
+    if not _MEANINGFUL.search(stripped):
+        raise EmptyQuestionError("问题为空：请输入一个关于政策文件的问题。(The question is empty.)")
+    if len(stripped) > max_chars:
+        raise QuestionTooLongError(
+            f"问题过长（{len(stripped)} 字，上限 {max_chars} 字）：请缩短后再问。"
+            f"(The question has {len(stripped)} characters; the limit is {max_chars}.)"
+        )
+    return stripped
+
+
+class Answerer:
+    """Retrieves passages for a question and composes a short, cited answer (extractive)."""
+
+    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.documents = retriever.index.documents
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] = (),
+        doc_ids: Collection[str] | None = None,
+        mode: str = "hybrid",
+    ) -> Answer:
+        """Answer ``question`` (a follow-up of the earlier questions ``history``).
+
+        Raises:
+            EmptyQuestionError: nothing to ask.
+            QuestionTooLongError: over ``settings.max_question_chars``.
+        """
+        started = time.perf_counter()
+        question = validate_question(question, self.settings.max_question_chars)
+        searched = rewrite_followup(question, history)
+        profile = profile_question(searched)
+        hits = self.retriever.search(profile.search_text, k=self.settings.top_k, mode=mode, doc_ids=doc_ids)
+        lexical = self.retriever.index.lexical
+        terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
+        units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
+        reason = self._abstain_reason(units, terms.missing, profile)
+        if reason:
+            text, citations, related = reason, (), self._related(hits)
+        else:
+            chosen = choose_units(units, profile, self.documents, self.settings.max_answer_sentences)
+            text, citations = self._compose(chosen, terms.weights, profile)
+            related = ()
+        return Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            hits=tuple(hits),
+            abstained=bool(reason),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            searched_question=searched,
+            related=related,
+        )
+
+    def _abstain_reason(self, units: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
+        subject = profile.text.strip("？?。 ")
+        if missing:
+            return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
+        if not units or units[0].score < self.settings.abstain_threshold:
+            return f"资料中未找到能直接回答“{subject}”的内容。"
+        return ""
+
+    def _citation(self, n: int, hit: Hit, start: int, end: int) -> Citation:
+        chunk = hit.chunk
+        document = self.documents.get(chunk.doc_id)
+        return Citation(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=document.title if document else chunk.doc_id,
+            heading_path=chunk.heading_path,
+            quote=chunk.text[start:end],
+            start=chunk.start + start,
+            end=chunk.start + end,
+            doc_number=document.meta.get("文号", "") if document else "",
+        )
+
+    def _compose(self, chosen: list[Unit], weights, profile: QuestionProfile) -> tuple[str, tuple[Citation, ...]]:
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        parts = []
+        for unit in chosen:
+            chunk_id = unit.hit.chunk.chunk_id
+            if chunk_id not in numbers:
+                numbers[chunk_id] = len(numbers) + 1
+                citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
+            start, end = best_window(unit.text, weights, profile.wants_number)
+            quote = unit.text[start:end].strip().rstrip("，,；;：:")
+            parts.append(f"{quote}[{numbers[chunk_id]}]")
+        return " ".join(parts), tuple(citations)
+
+    def _related(self, hits: Sequence[Hit]) -> tuple[Citation, ...]:
+        return tuple(
+            self._citation(i, hit, 0, len(hit.chunk.text)) for i, hit in enumerate(hits[:RELATED_SHOWN], start=1)
+        )

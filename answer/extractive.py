@@ -1,0 +1,185 @@
+"""Choosing the sentence(s) or table row(s) that answer a question, and judging if any does.
+
+Every unit (sentence, table row, list item) of the retrieved chunks is scored by how much of
+the question's weighted terms it covers, itself or through its section heading and document
+title, with bonuses for a figure when one is asked for and for the years the question names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from answer.question import QuestionProfile
+from answer.sentences import split_clauses, split_units
+from index.steering import document_place
+from index.types import Hit
+from ingest.types import Document
+
+_DIGIT = re.compile(r"\d")
+_LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
+_YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
+CONTEXT_CREDIT = 0.5
+NUMBER_BONUS = 0.12
+YEAR_BONUS = 0.08
+YEAR_PENALTY = 0.15
+PLACE_PENALTY = 0.25
+RANK_PRIOR = 0.08
+MAX_QUOTE_CHARS = 150
+COMPANION_RATIO = 0.85
+WINDOW_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A candidate answer unit: a span of a hit's chunk, with its score."""
+
+    hit: Hit
+    start: int  # offset in the chunk text
+    end: int
+    score: float
+    coverage: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start:self.end]
+
+    @property
+    def doc_start(self) -> int:
+        return self.hit.chunk.start + self.start
+
+    @property
+    def doc_end(self) -> int:
+        return self.hit.chunk.start + self.end
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """The question's terms with their weights; ``missing`` are strong terms no chunk has."""
+
+    weights: Mapping[str, float]
+    missing: tuple[str, ...]
+
+
+def weigh_terms(tokens: Sequence[str], idf: Callable[[str], float], english: bool) -> TermWeights:
+    """Weight question tokens by IDF; list strong tokens (years, numbers, places) absent from the corpus.
+
+    Example:
+        >>> tw = weigh_terms(["温岭", "2030", "目标"], {"温岭": 2.0, "目标": 0.5}.get, False)
+        >>> dict(tw.weights), tw.missing
+        ({'温岭': 2.0, '目标': 0.5}, ('2030',))
+    """
+    weights: dict[str, float] = {}
+    missing = []
+    for token in dict.fromkeys(tokens):
+        if english and _LATIN_TOKEN.match(token):
+            continue
+        weight = idf(token) or 0.0
+        if weight > 0:
+            weights[token] = weight
+        elif _YEAR_TOKEN.match(token) or (_DIGIT.search(token) and len(token) >= 2):
+            missing.append(token)
+    return TermWeights(weights, tuple(missing))
+
+
+def coverage(text: str, context: str, weights: Mapping[str, float]) -> float:
+    """Share of the question's term weight found in ``text`` (full) or ``context`` (half).
+
+    Example:
+        >>> coverage("科技型中小企业数达1800家", "温岭市规划", {"温岭": 1.0, "科技型中小企业": 1.0})
+        0.75
+    """
+    total = sum(weights.values())
+    if total == 0:
+        return 0.0
+    lowered, context = text.lower(), context.lower()
+    found = sum(w if t in lowered else w * CONTEXT_CREDIT if t in context else 0.0 for t, w in weights.items())
+    return found / total
+
+
+def score_units(
+    hits: Sequence[Hit],
+    documents: Mapping[str, Document],
+    profile: QuestionProfile,
+    weights: Mapping[str, float],
+) -> list[Unit]:
+    """Score every unit of every hit; best first."""
+    units = []
+    for hit in hits:
+        chunk = hit.chunk
+        document = documents.get(chunk.doc_id)
+        title = document.title if document else ""
+        place = document_place(document) if document else ""
+        context = f"{title} {chunk.heading_path} {chunk.text}"
+        for start, end in split_units(chunk.text):
+            text = chunk.text[start:end]
+            cover = coverage(text, context, weights)
+            score = cover + RANK_PRIOR / hit.rank
+            if profile.wants_number and _DIGIT.search(text):
+                score += NUMBER_BONUS
+            for year in profile.years:
+                score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
+            if profile.places and place not in profile.places and not any(p in text for p in profile.places):
+                score -= PLACE_PENALTY
+            units.append(Unit(hit, start, end, score, cover))
+    units.sort(key=lambda u: -u.score)
+    return units
+
+
+def best_window(text: str, weights: Mapping[str, float], wants_number: bool, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
+    """The shortest span of contiguous clauses of ``text`` (at most ``limit`` chars) that answers
+    as well as the best one does.
+
+    Example:
+        >>> t = "坚持创新驱动，加快建设平台，到2025年，高能级创新平台累计数达到30家，进入前列。"
+        >>> s, e = best_window(t, {"高能级创新平台": 1.0, "2025": 1.0}, True, 40)
+        >>> t[s:e]
+        '到2025年，高能级创新平台累计数达到30家，'
+    """
+    clauses = split_clauses(text)
+    if len(clauses) <= 1:
+        return 0, min(len(text), limit) if clauses else len(text)
+    scored = []
+    for i in range(len(clauses)):
+        for j in range(i, len(clauses)):
+            start, end = clauses[i][0], clauses[j][1]
+            if end - start > limit:
+                break
+            piece = text[start:end]
+            score = coverage(piece, "", weights) + (NUMBER_BONUS if wants_number and _DIGIT.search(piece) else 0.0)
+            scored.append((score, end - start, start, end))
+    if not scored:
+        return 0, limit
+    top = max(score for score, *_ in scored)
+    _, _, start, end = min((item for item in scored if item[0] >= top - WINDOW_TOLERANCE), key=lambda item: item[1])
+    return start, end
+
+
+def choose_units(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document], limit: int) -> list[Unit]:
+    """Pick the answer units: the best one, plus one per other place for comparisons, plus close
+    companions from the same chunk for lists. Returned in reading order within each place."""
+    if not units:
+        return []
+    chosen = [units[0]]
+    if profile.is_comparison and len(profile.places) >= 2:
+        for place in sorted(profile.places):
+            if any(_unit_place(u, documents) == place for u in chosen):
+                continue
+            match = next((u for u in units if _unit_place(u, documents) == place), None)
+            if match is not None and len(chosen) < limit:
+                chosen.append(match)
+    elif profile.wants_list or profile.is_comparison:
+        best = units[0]
+        for unit in units[1:]:
+            if len(chosen) >= limit:
+                break
+            if unit.hit.chunk.chunk_id == best.hit.chunk.chunk_id and unit.score >= COMPANION_RATIO * best.score:
+                chosen.append(unit)
+        chosen.sort(key=lambda u: (u.hit.rank, u.start))
+    return chosen
+
+
+def _unit_place(unit: Unit, documents: Mapping[str, Document]) -> str:
+    document = documents.get(unit.hit.chunk.doc_id)
+    return document_place(document) if document else ""

@@ -1,0 +1,73 @@
+"""Turning a follow-up question into a stand-alone one, using the earlier questions.
+
+"温州到2025年科技型中小企业要达到多少家？" then "那温岭呢？" becomes
+"温岭到2025年科技型中小企业要达到多少家？": the place (or year) the follow-up names replaces the
+one the previous question named. A follow-up that names nothing new is searched together with the
+previous question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from index.steering import PLACES, question_places
+
+_FOLLOWUP_CUES = re.compile(
+    r"^(那|那么|那个|还有|另外|再|它|其|他们|这个|那该|and|what about|how about)|(呢|吗)[？?]?$", re.I
+)
+_YEAR = re.compile(r"(?<!\d)20\d{2}(?=年|\b)")
+SHORT_QUESTION_CHARS = 12
+
+
+def _replace_places(previous: str, new_places: set[str]) -> str | None:
+    old_places = question_places(previous)
+    if not old_places or not new_places or old_places == new_places:
+        return None
+    rewritten = previous
+    replacement = "和".join(sorted(new_places))
+    for place in old_places:
+        for name in PLACES[place]:
+            rewritten = re.sub(re.escape(name), replacement, rewritten, count=1, flags=re.I)
+            if rewritten != previous:
+                return rewritten
+    return None
+
+
+def _replace_year(previous: str, question: str) -> str | None:
+    new_years, old_years = _YEAR.findall(question), _YEAR.findall(previous)
+    if len(new_years) == 1 and len(old_years) == 1 and new_years != old_years:
+        return previous.replace(old_years[0], new_years[0], 1)
+    return None
+
+
+def is_followup(question: str) -> bool:
+    """Tell whether a question leans on the conversation before it.
+
+    Example:
+        >>> is_followup("那温岭呢？"), is_followup("温岭到2025年科技型中小企业要达到多少家？")
+        (True, False)
+    """
+    stripped = question.strip()
+    return bool(_FOLLOWUP_CUES.search(stripped)) or len(stripped) <= SHORT_QUESTION_CHARS // 2
+
+
+def rewrite_followup(question: str, history: Sequence[str]) -> str:
+    """Return a stand-alone version of ``question`` given the earlier questions ``history``.
+
+    Example:
+        >>> rewrite_followup("那温岭呢？", ["温州到2025年科技型中小企业要达到多少家？"])
+        '温岭到2025年科技型中小企业要达到多少家？'
+        >>> rewrite_followup("2023年呢？", ["鹿城区2022年新增孵化面积是多少？"])
+        '鹿城区2023年新增孵化面积是多少？'
+    """
+    earlier = [h.strip() for h in history if h and h.strip()]
+    if not earlier or not is_followup(question):
+        return question
+    previous = earlier[-1]
+    new_places = question_places(question)
+    for rewritten in (_replace_places(previous, new_places), _replace_year(previous, question)):
+        if rewritten:
+            return rewritten
+    cleaned = _FOLLOWUP_CUES.sub("", question.strip()).strip(" ，,？?")
+    return f"{previous} {cleaned}".strip() if cleaned else previous

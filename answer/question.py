@@ -1,0 +1,103 @@
+"""What a question asks for: its terms, whether it wants a figure or a list, years, places."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.steering import question_places
+
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+_WANTS_NUMBER = re.compile(
+    r"多少|几[家个项人所名位次亿万]|比重|占比|比例|增速|数量|规模|金额|面积|排名|第几|目标值|达到|"
+    r"how many|how much|what percentage|what share|what rank|number of|target",
+    re.I,
+)
+_WANTS_LIST = re.compile(r"哪些|哪几|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
+_COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Domain vocabulary for English questions about Chinese documents: terms, not questions.
+GLOSSARY = {
+    "high-tech enterprise": "高新技术企业", "high-tech enterprises": "高新技术企业",
+    "high-tech zone": "高新区", "high-tech park": "高新园区", "high-tech industry": "高新技术产业",
+    "sci-tech smes": "科技型中小企业", "technology-based smes": "科技型中小企业", "smes": "科技型中小企业",
+    "small and medium": "科技型中小企业",
+    "innovation platform": "创新平台", "innovation platforms": "创新平台", "high-level": "高能级",
+    "r&d": "R&D", "research and development": "研发", "gdp": "地区生产总值",
+    "patent": "发明专利", "patents": "发明专利", "incubator": "孵化器", "incubators": "孵化器",
+    "incubation": "孵化", "talent": "人才", "talents": "人才", "laboratory": "实验室", "lab": "实验室",
+    "technology transaction": "技术交易", "technology market": "技术交易",
+    "digital economy": "数字经济", "investment": "投资", "fund": "基金", "target": "目标",
+    "goal": "目标", "goals": "目标", "by 2025": "到2025年", "2025": "2025年", "2024": "2024年",
+    "2022": "2022年", "2023": "2023年", "2020": "2020年",
+    "reply": "答复", "proposal": "提案", "suggestion": "建议", "document number": "文号",
+    "five-year plan": "十四五规划", "14th five-year": "十四五", "action plan": "行动计划",
+    "science and technology bureau": "科学技术局", "new r&d institutions": "新型研发机构",
+    "research institute": "研究院", "enterprises": "企业", "enterprise": "企业", "funding": "经费",
+    "expenditure": "经费支出", "spending": "经费支出", "proportion": "比重", "share": "比重",
+    "ratio": "比重", "growth": "增长", "ranking": "排名", "rank": "排名", "national": "国家",
+    "provincial": "省级", "space": "面积", "area": "面积", "square meters": "平方米",
+    "wenzhou": "温州", "wenling": "温岭", "lucheng": "鹿城", "yueqing": "乐清", "ruian": "瑞安",
+    "researchers": "研发人员", "academicians": "院士", "leading": "领军", "gazelle": "瞪羚",
+}
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """The parts of a question that decide which sentence answers it."""
+
+    text: str
+    search_text: str  # what is searched: the question, with English domain terms glossed in Chinese
+    wants_number: bool
+    wants_list: bool
+    is_comparison: bool
+    years: frozenset[str]
+    places: frozenset[str]
+    english: bool
+
+
+def gloss_english(question: str) -> str:
+    """Append Chinese equivalents of the English domain terms a question uses.
+
+    Example:
+        >>> gloss_english("How many high-tech enterprises in Wenling by 2025?")
+        'How many high-tech enterprises in Wenling by 2025? 高新技术企业 到2025年 2025年 企业 温岭'
+    """
+    lowered = question.lower()
+    found = [chinese for english, chinese in GLOSSARY.items() if re.search(rf"(?<![a-z]){re.escape(english)}(?![a-z])", lowered)]
+    unique = list(dict.fromkeys(found))
+    return f"{question} {' '.join(unique)}" if unique else question
+
+
+def is_english(question: str) -> bool:
+    """True when a question is written mostly in Latin letters.
+
+    Example:
+        >>> is_english("What is the 2025 target?"), is_english("温州R&D目标")
+        (True, False)
+    """
+    return len(_LATIN.findall(question)) > 2 * len(_CJK.findall(question))
+
+
+def profile_question(question: str) -> QuestionProfile:
+    """Describe what ``question`` asks for.
+
+    Example:
+        >>> p = profile_question("温州和温岭到2025年科技型中小企业分别要达到多少家？")
+        >>> p.wants_number, p.is_comparison, sorted(p.years), sorted(p.places)
+        (True, True, ['2025'], ['温岭', '温州'])
+    """
+    english = is_english(question)
+    search_text = gloss_english(question) if english else question
+    return QuestionProfile(
+        text=question,
+        search_text=search_text,
+        wants_number=bool(_WANTS_NUMBER.search(question)),
+        wants_list=bool(_WANTS_LIST.search(question)),
+        is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
+        years=frozenset(_YEAR.findall(question)),
+        places=frozenset(question_places(question)),
+        english=english,
+    )

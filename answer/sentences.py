@@ -1,0 +1,61 @@
+"""Cutting passages into answer units (sentences, table rows, list items) and units into clauses."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_END = re.compile(r"[。！？!?]+[”’」』]?|\n+")
+_CLAUSE_END = re.compile(r"[，；,;：:]")
+LONG_UNIT_CHARS = 160
+
+
+def split_units(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentence-like units, returned as ``(start, end)`` spans.
+
+    A line is never joined with the next (table rows and list items stay apart); a very long
+    sentence is further cut at ``；``.
+
+    Example:
+        >>> t = "到2025年达到30家。力争进入前列；\\n表｜高新技术企业：2025年 560"
+        >>> [t[s:e] for s, e in split_units(t)]
+        ['到2025年达到30家。', '力争进入前列；', '表｜高新技术企业：2025年 560']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _UNIT_END.finditer(text):
+        end = match.end() if not match.group(0).startswith("\n") else match.start()
+        spans.extend(_split_long(text, start, end))
+        start = match.end()
+    spans.extend(_split_long(text, start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    if end - start <= LONG_UNIT_CHARS:
+        return [(start, end)]
+    spans, piece_start = [], start
+    for match in re.finditer("；", text[start:end]):
+        cut = start + match.end()
+        spans.append((piece_start, cut))
+        piece_start = cut
+    spans.append((piece_start, end))
+    return [(s, e) for s, e in spans if e > s]
+
+
+def split_clauses(text: str) -> list[tuple[int, int]]:
+    """Split a unit at commas, semicolons and colons, keeping the punctuation with its clause.
+
+    Example:
+        >>> t = "到2025年，高能级创新平台累计数达到30家，进入前列。"
+        >>> [t[s:e] for s, e in split_clauses(t)]
+        ['到2025年，', '高能级创新平台累计数达到30家，', '进入前列。']
+    """
+    spans, start = [], 0
+    for match in _CLAUSE_END.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]

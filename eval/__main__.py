@@ -1,0 +1,65 @@
+"""``python -m eval``: check a Q&A set, run it, report on a run, compare configurations.
+
+A command-line edge: errors become messages and exit codes here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_QA = "eval/qa.jsonl"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the answerer on a Q&A set.")
+    parser.add_argument("--config", help="TOML settings file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="validate a Q&A file and its evidence quotes")
+    check.add_argument("--qa", default=DEFAULT_QA)
+    run = commands.add_parser("run", help="answer every question and write results, summary and report")
+    run.add_argument("--qa", default=DEFAULT_QA)
+    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--mode", default="hybrid", choices=("hybrid", "lexical", "dense"))
+    run.add_argument("--resume", action="store_true", help="keep finished rows of an interrupted run")
+    run.add_argument("--gate", help="JSON file of minimum figures; exit 1 if the run falls below any")
+    report = commands.add_parser("report", help="(re)write report.md and report.html for a finished run")
+    report.add_argument("dir")
+    report.add_argument("--qa", default=DEFAULT_QA)
+    compare = commands.add_parser("compare", help="run several configurations on one set and print one table")
+    compare.add_argument("--qa", default=DEFAULT_QA)
+    compare.add_argument("--out", default="runs/compare")
+    compare.add_argument("--configs", default="hybrid,lexical,dense", help="comma-separated configuration names")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from eval.qa import QASetError, check_evidence, load_qa_set
+    from settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+        cases = load_qa_set(args.qa)
+    except (SettingsError, QASetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        problems = check_evidence(cases, settings.corpus_dir)
+        for problem in problems:
+            print(problem)
+        print(f"{len(cases)} questions, {len(problems)} problems")
+        return 1 if problems else 0
+    from eval.commands import compare_configurations, report_run, run_and_report
+
+    if args.command == "run":
+        return run_and_report(settings, cases, Path(args.out), args.mode, args.resume, args.gate)
+    if args.command == "report":
+        return report_run(cases, Path(args.dir))
+    return compare_configurations(settings, cases, Path(args.out), args.configs.split(","))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
