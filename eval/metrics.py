@@ -180,8 +180,8 @@ def answer_correct(case: QACase, answer_text: str, abstained: bool = False) -> b
 
     Example:
         >>> c = QACase("q", "?", ("30",), "any", ("达到30家",), ("d",), "fact")
-        >>> answer_correct(c, "达到30家[1]"), answer_correct(c, "共300家"), answer_correct(c, "[30]")
-        (True, False, False)
+        >>> [answer_correct(c, t) for t in ("达到30家[1]", "共300家", "2030年", "[30]")]
+        [True, False, False, False]
     """
     if not case.answerable:
         return bool(abstained)

@@ -118,11 +118,9 @@ def format_summary_table(summary: Mapping[str, Any]) -> str:
     One row for the whole run, one per question type and one per slice (in brackets).
 
     Example:
-        >>> print(format_summary_table({"overall": {"n": 2, "answer_accuracy": 0.5}}))
-        ... # doctest: +NORMALIZE_WHITESPACE
-        group    n  ev@1  ev@5  MRR@10  nDCG@10    acc  acc+unans  cite prec  refused  abst R  len p50  p95 ms
-        -------  -  ----  ----  ------  -------  -----  ---------  ---------  -------  ------  -------  ------
-        overall  2     -     -       -        -  50.0%          -          -        -       -        -       -
+        >>> table = format_summary_table({"overall": {"n": 2, "answer_accuracy": 0.5}})
+        >>> table.splitlines()[2].split()
+        ['overall', '2', '-', '-', '-', '-', '50.0%', '-', '-', '-', '-', '-', '-']
     """
     header = ["group", *(_COLUMNS[k][0] for k in _TERMINAL_KEYS)]
     rows = [[name, *(_cell(g, k) for k in _TERMINAL_KEYS)] for name, g in _groups(summary)]

@@ -21,6 +21,7 @@ _ISSUER_ENDINGS = ("局", "政府", "委员会", "办公室", "厅", "院")
 _KINDS = ("答复函", "答复", "行动计划", "实施方案", "规划", "通知", "意见", "办法", "报告")
 _QUOTED_TITLE = re.compile(r"《([^《》]{6,80})》")
 _HEADER_LINES = 12
+_TITLE_ENDINGS = ("规划", "计划", "方案", "意见", "通知", "办法", "报告", "答复函", "纲要")
 
 
 def _first_title(text: str) -> str:
@@ -31,7 +32,12 @@ def _first_title(text: str) -> str:
         if "印发" in line and line.endswith("通知"):
             return re.sub(r"\s+", "", line)
     match = _QUOTED_TITLE.search("\n".join(head))
-    return match.group(1) if match else ""
+    if match:
+        return match.group(1)
+    for line in head[:3]:  # a plain title line: "温州市科技创新规划"
+        if len(line) <= 40 and line.endswith(_TITLE_ENDINGS):
+            return line
+    return ""
 
 
 def _issuer(text: str) -> str:
