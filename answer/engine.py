@@ -6,11 +6,12 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.extractive import Unit, best_window, choose_units, score_units, weigh_terms
+from answer.extractive import Unit, best_window, choose_units, has_figure, mentions_year, score_units, weigh_terms
 from answer.followup import rewrite_followup
 from answer.question import QuestionProfile, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
+from index.steering import document_place
 from index.types import Hit
 from settings import Settings
 
@@ -66,11 +67,11 @@ class Answerer:
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
         units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
-        reason = self._abstain_reason(units, terms.missing, profile)
+        chosen = choose_units(units, profile, self.documents, self.settings.max_answer_sentences)
+        reason = self._abstain_reason(units, chosen, terms.missing, profile)
         if reason:
             text, citations, related = reason, (), self._related(hits)
         else:
-            chosen = choose_units(units, profile, self.documents, self.settings.max_answer_sentences)
             text, citations = self._compose(chosen, terms.weights, profile)
             related = ()
         return Answer(
@@ -84,13 +85,31 @@ class Answerer:
             related=related,
         )
 
-    def _abstain_reason(self, units: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
+    def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
+        """Why the evidence does not support an answer ('' when it does)."""
         subject = profile.text.strip("？?。 ")
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
         if not units or units[0].score < self.settings.abstain_threshold:
             return f"资料中未找到能直接回答“{subject}”的内容。"
+        contexts = [self._unit_context(u) for u in chosen]
+        for year in sorted(profile.years):
+            if not any(mentions_year(c, year) for c in contexts):
+                return f"资料中未找到{year}年的相关内容，无法回答“{subject}”。"
+        for place in sorted(profile.places):
+            if not any(place in c or self._unit_place(u) == place for u, c in zip(chosen, contexts)):
+                return f"资料中未找到关于{place}的相关内容，无法回答“{subject}”。"
+        if profile.wants_number and not any(has_figure(u.text) for u in chosen):
+            return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
+
+    def _unit_context(self, unit: Unit) -> str:
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        return f"{document.title if document else ''} {unit.hit.chunk.heading_path} {unit.text}"
+
+    def _unit_place(self, unit: Unit) -> str:
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        return document_place(document) if document else ""
 
     def _citation(self, n: int, hit: Hit, start: int, end: int) -> Citation:
         chunk = hit.chunk

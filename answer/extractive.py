@@ -18,6 +18,8 @@ from index.types import Hit
 from ingest.types import Document
 
 _DIGIT = re.compile(r"\d")
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|20)\d{2})")
+_CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 CONTEXT_CREDIT = 0.5
@@ -154,6 +156,29 @@ def best_window(text: str, weights: Mapping[str, float], wants_number: bool, lim
     top = max(score for score, *_ in scored)
     _, _, start, end = min((item for item in scored if item[0] >= top - WINDOW_TOLERANCE), key=lambda item: item[1])
     return start, end
+
+
+def mentions_year(text: str, year: str) -> bool:
+    """Whether ``text`` names ``year`` itself or a span of years that contains it.
+
+    Example:
+        >>> mentions_year("行动计划(2022—2024年)", "2023"), mentions_year("到2025年", "2030")
+        (True, False)
+    """
+    if year in text:
+        return True
+    target = int(year)
+    return any(int(a) <= target <= int(b) for a, b in _YEAR_RANGE.findall(text))
+
+
+def has_figure(text: str) -> bool:
+    """Whether ``text`` states a figure: digits, or a Chinese numeral with a measure word.
+
+    Example:
+        >>> has_figure("建成十个平台"), has_figure("加快建设平台")
+        (True, False)
+    """
+    return bool(_DIGIT.search(text) or _CHINESE_COUNT.search(text))
 
 
 def choose_units(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document], limit: int) -> list[Unit]:

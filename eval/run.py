@@ -8,21 +8,36 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from tqdm import tqdm
 
 from answer.engine import Answerer
 from answer.types import Answer, AnswerError
 from eval.qa import QACase
+from ingest.types import Document
 
 RESULTS_FILE = "results.jsonl"
 MIN_RETRIEVED = 10
+SOURCE_ROW_MARK = "（原表）"
 
 
-def answer_to_row(case: QACase, answer: Answer) -> dict[str, Any]:
+def passage_text(text: str, document: Document | None) -> str:
+    r"""A passage as shown in results: its text, then any table rows in it as the source writes them.
+
+    Example:
+        >>> d = Document("a", "a", "t", "", "0", source_rows=(("表｜高新技术企业数：2025年 560", "高新技术企业数 560"),))
+        >>> passage_text("表｜高新技术企业数：2025年 560", d)
+        '表｜高新技术企业数：2025年 560\n（原表）高新技术企业数 560'
+    """
+    if document is None or not document.source_rows:
+        return text
+    written = [source for rendered, source in document.source_rows if rendered in text]
+    return "\n".join([text, *(f"{SOURCE_ROW_MARK}{row}" for row in written)])
+
+
+def answer_to_row(case: QACase, answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
     """The results.jsonl row for one question, in the field names of the evaluation contract."""
-    documents = {c.doc_id: c for c in answer.citations}
     return {
         "id": case.id,
         "question": case.question,
@@ -35,7 +50,7 @@ def answer_to_row(case: QACase, answer: Answer) -> dict[str, Any]:
                 "n": c.n,
                 "doc": c.doc_id,
                 "title": c.title,
-                "text": c.quote,
+                "text": passage_text(c.quote, documents.get(c.doc_id)),
                 "heading_path": c.heading_path,
                 "doc_number": c.doc_number,
                 "start": c.start,
@@ -46,7 +61,7 @@ def answer_to_row(case: QACase, answer: Answer) -> dict[str, Any]:
         "retrieved": [
             {
                 "doc": hit.chunk.doc_id,
-                "text": hit.chunk.text,
+                "text": passage_text(hit.chunk.text, documents.get(hit.chunk.doc_id)),
                 "score": round(hit.score, 6),
                 "rank": hit.rank,
                 "heading_path": hit.chunk.heading_path,
@@ -55,7 +70,6 @@ def answer_to_row(case: QACase, answer: Answer) -> dict[str, Any]:
             for hit in answer.hits
         ],
         "latency_ms": round(answer.latency_ms, 2),
-        "cited_docs": sorted(documents),
     }
 
 
@@ -103,7 +117,8 @@ def run_cases(
         bar: Iterable[QACase] = tqdm(todo, desc="Questions", unit="q", disable=not show_progress, mininterval=1.0)
         for case in bar:
             try:
-                row = answer_to_row(case, answerer.ask(case.question, history=case.history, mode=mode))
+                answer = answerer.ask(case.question, history=case.history, mode=mode)
+                row = answer_to_row(case, answer, answerer.documents)
             except AnswerError as exc:
                 row = error_row(case, exc)
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -102,7 +102,10 @@ def load_stored_index(store_dir: Path) -> StoredIndex:
     if version is None:
         raise IndexMissingError(f"no index in {store_dir}; build it with `python -m ingest`")
     manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    documents = tuple(Document(**row) for row in _read_jsonl(version / "documents.jsonl"))
+    documents = tuple(
+        Document(**{**row, "source_rows": tuple(tuple(pair) for pair in row.get("source_rows", ()))})
+        for row in _read_jsonl(version / "documents.jsonl")
+    )
     chunks = tuple(Chunk(**row) for row in _read_jsonl(version / "chunks.jsonl"))
     vectors = np.load(version / "vectors.npy")
     return StoredIndex(manifest, documents, chunks, vectors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ingest.structure import is_heading_line
-from ingest.tables import rewrite_tables
+from ingest.tables import rewrite_tables_with_sources
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _BOLD = re.compile(r"\*\*")
@@ -175,4 +175,10 @@ def clean_text(raw: str) -> str:
         >>> clean_text("[bookmark: _Toc1]一、总体要求\n\n到 2025 年，全市国家高新技术企业数量力争\n\n达到 560 家。\n— 4 —")
         '一、总体要求\n\n到2025年，全市国家高新技术企业数量力争达到560家。'
     """
-    return collapse_blank_lines(rewrite_tables(join_broken_lines(clean_lines(raw))))
+    return clean_text_with_sources(raw)[0]
+
+
+def clean_text_with_sources(raw: str) -> tuple[str, list[tuple[str, str]]]:
+    """Like :func:`clean_text`, also returning each table row line with the row as written."""
+    text, sources = rewrite_tables_with_sources(join_broken_lines(clean_lines(raw)))
+    return collapse_blank_lines(text), sources

@@ -6,12 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.cleaning import clean_text
+from ingest.cleaning import clean_text_with_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
 from ingest.metadata import SIDECAR_SUFFIX, extract_metadata, read_sidecar
 from ingest.types import CorpusError, Document
 
-PIPELINE_VERSION = 2  # bump when cleaning, tables or metadata change what documents contain
+CARD_MARK = "【文件信息】"
+PIPELINE_VERSION = 3  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         CorpusError: the file cannot be read, is empty after cleaning, or its sidecar is bad.
     """
     raw, data = read_raw_text(path)
-    text = clean_text(raw)
+    text, source_rows = clean_text_with_sources(raw)
     if not text.strip():
         raise CorpusError(f"{path.name}: nothing is left after cleaning; check the file's content")
     meta = {**extract_metadata(text), **read_sidecar(path)}
@@ -65,10 +66,22 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         doc_id=path.relative_to(corpus_dir).as_posix(),
         path=str(path),
         title=title,
-        text=text,
+        text=f"{document_card(title, meta)}\n\n{text}",
         sha256=file_sha256(data),
         meta=meta,
+        source_rows=tuple(source_rows),
     )
+
+
+def document_card(title: str, meta: dict[str, str]) -> str:
+    """The first line of every document: its title and filing fields, searchable in one place.
+
+    Example:
+        >>> document_card("温岭市规划", {"文号": "温发改〔2021〕170号", "文种": "规划"})
+        '【文件信息】标题：温岭市规划；文号：温发改〔2021〕170号；文种：规划。'
+    """
+    fields = [f"标题：{title}", *(f"{key}：{value}" for key, value in meta.items() if value)]
+    return f"{CARD_MARK}{'；'.join(fields)}。"
 
 
 def scan_corpus(corpus_dir: Path) -> CorpusScan:

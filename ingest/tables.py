@@ -38,6 +38,18 @@ def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequen
         >>> format_table_rows("分解表", ["序号", "指 标", "2022 年"], [["8", "新增孵化面积（万平方米）", "30"]])
         ['分解表｜新增孵化面积（万平方米）：2022 年 30']
     """
+    return [rendered for rendered, _ in rows_with_sources(caption, header, rows)]
+
+
+def rows_with_sources(
+    caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]
+) -> list[tuple[str, str]]:
+    """Like :func:`format_table_rows`, paired with each row's cells as written (space-separated).
+
+    Example:
+        >>> rows_with_sources("表", ["指标", "2025年"], [["高新技术企业数", "560"]])
+        [('表｜高新技术企业数：2025年 560', '高新技术企业数 560')]
+    """
     header = [_tidy_cell(h) for h in header]
     label_col = next(
         (i for pattern in _LABEL_HEADERS for i, h in enumerate(header) if pattern.search(h)),
@@ -59,7 +71,8 @@ def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequen
         ]
         parts += [c for c in cells[len(header):] if c]
         prefix = f"{caption}{ROW_MARK}" if caption else ""
-        lines.append(f"{prefix}{label}：{'；'.join(parts)}" if parts else f"{prefix}{label}")
+        rendered = f"{prefix}{label}：{'；'.join(parts)}" if parts else f"{prefix}{label}"
+        lines.append((rendered, " ".join(c.strip() for c in row if c.strip())))
     return lines
 
 
@@ -141,6 +154,15 @@ def rewrite_tables(text: str) -> str:
         表1：目标｜高新技术企业数（家）：2025年 560
         <BLANKLINE>
     """
+    return rewrite_tables_with_sources(text)[0]
+
+
+def rewrite_tables_with_sources(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Like :func:`rewrite_tables`, also returning ``(row line, row as written)`` pairs.
+
+    The written form lets a reader (or an evaluation quote) find the row as the source shows it.
+    """
+    sources: list[tuple[str, str]] = []
     lines = text.split("\n")
     out: list[str] = []
     i = 0
@@ -165,7 +187,8 @@ def rewrite_tables(text: str) -> str:
             out.extend(l.strip() for l in lines[i:end])
             i = end
             continue
-        caption = _caption_before(out)
-        out.extend(["", *format_table_rows(caption, header, body), ""])
+        pairs = rows_with_sources(_caption_before(out), header, body)
+        sources.extend(pairs)
+        out.extend(["", *(rendered for rendered, _ in pairs), ""])
         i = end
-    return "\n".join(out)
+    return "\n".join(out), sources

@@ -21,6 +21,8 @@ class Document:
         text: the cleaned text; chunk spans index into it.
         sha256: hash of the raw file bytes.
         meta: what a clerk files it under: 发文机关, 文号, 成文日期, 文种.
+        source_rows: ``(row line, row as written in the source)`` for every table row in
+            ``text``, so a reader can match a row against the original document.
     """
 
     doc_id: str
@@ -29,6 +31,7 @@ class Document:
     text: str
     sha256: str
     meta: Mapping[str, str] = field(default_factory=dict)
+    source_rows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
