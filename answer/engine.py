@@ -6,7 +6,8 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.extractive import Unit, best_window, choose_units, has_figure, mentions_year, score_units, weigh_terms
+from answer.extractive import Unit, choose_units, has_figure, mentions_year, score_units, weigh_terms
+from answer.quoting import quote_unit
 from answer.followup import rewrite_followup
 from answer.question import QuestionProfile, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
@@ -104,8 +105,10 @@ class Answerer:
         return ""
 
     def _unit_context(self, unit: Unit) -> str:
+        """The unit with what scopes it: title, section, and the passage up to the unit."""
         document = self.documents.get(unit.hit.chunk.doc_id)
-        return f"{document.title if document else ''} {unit.hit.chunk.heading_path} {unit.text}"
+        lead = unit.hit.chunk.text[: unit.end]
+        return f"{document.title if document else ''} {unit.hit.chunk.heading_path} {lead}"
 
     def _unit_place(self, unit: Unit) -> str:
         document = self.documents.get(unit.hit.chunk.doc_id)
@@ -134,8 +137,7 @@ class Answerer:
             if chunk_id not in numbers:
                 numbers[chunk_id] = len(numbers) + 1
                 citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
-            start, end = best_window(unit.text, weights, profile.wants_number)
-            quote = unit.text[start:end].strip().rstrip("，,；;：:")
+            quote = quote_unit(unit.text, weights, profile)
             parts.append(f"{quote}[{numbers[chunk_id]}]")
         return " ".join(parts), tuple(citations)
 

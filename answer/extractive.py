@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from answer.question import QuestionProfile
-from answer.sentences import split_clauses, split_units
+from answer.sentences import split_units
 from index.steering import document_place
 from index.types import Hit
+from ingest.pipeline import CARD_MARK
 from ingest.types import Document
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 _DIGIT = re.compile(r"\d")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|20)\d{2})")
@@ -28,9 +32,10 @@ YEAR_BONUS = 0.08
 YEAR_PENALTY = 0.15
 PLACE_PENALTY = 0.25
 RANK_PRIOR = 0.08
-MAX_QUOTE_CHARS = 150
 COMPANION_RATIO = 0.85
-WINDOW_TOLERANCE = 0.02
+NOVELTY_BONUS = 0.1
+NOVELTY_SCALE = 20
+CARD_PENALTY = 0.3
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,10 @@ class TermWeights:
 
 
 def weigh_terms(tokens: Sequence[str], idf: Callable[[str], float], english: bool) -> TermWeights:
-    """Weight question tokens by IDF; list strong tokens (years, numbers, places) absent from the corpus.
+    """Weight question tokens by IDF; list the years the question names that no chunk has.
 
     Example:
-        >>> tw = weigh_terms(["温岭", "2030", "目标"], {"温岭": 2.0, "目标": 0.5}.get, False)
+        >>> tw = weigh_terms(["温岭", "2030", "94", "目标"], {"温岭": 2.0, "目标": 0.5}.get, False)
         >>> dict(tw.weights), tw.missing
         ({'温岭': 2.0, '目标': 0.5}, ('2030',))
     """
@@ -80,7 +85,7 @@ def weigh_terms(tokens: Sequence[str], idf: Callable[[str], float], english: boo
         weight = idf(token) or 0.0
         if weight > 0:
             weights[token] = weight
-        elif _YEAR_TOKEN.match(token) or (_DIGIT.search(token) and len(token) >= 2):
+        elif _YEAR_TOKEN.match(token):
             missing.append(token)
     return TermWeights(weights, tuple(missing))
 
@@ -117,9 +122,11 @@ def score_units(
         for start, end in split_units(chunk.text):
             text = chunk.text[start:end]
             cover = coverage(text, context, weights)
-            score = cover + RANK_PRIOR / hit.rank
-            if profile.wants_number and _DIGIT.search(text):
+            score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
+            if profile.wants_number and has_figure(text):
                 score += NUMBER_BONUS
+            if text.startswith(CARD_MARK) and not profile.asks_meta:
+                score -= CARD_PENALTY
             for year in profile.years:
                 score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
             if profile.places and place not in profile.places and not any(p in text for p in profile.places):
@@ -129,33 +136,18 @@ def score_units(
     return units
 
 
-def best_window(text: str, weights: Mapping[str, float], wants_number: bool, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
-    """The shortest span of contiguous clauses of ``text`` (at most ``limit`` chars) that answers
-    as well as the best one does.
+def novelty(text: str, question: str) -> int:
+    """How much ``text`` says beyond ``question``: Chinese characters the question lacks, plus the
+    digits of numbers the question does not contain.
 
     Example:
-        >>> t = "坚持创新驱动，加快建设平台，到2025年，高能级创新平台累计数达到30家，进入前列。"
-        >>> s, e = best_window(t, {"高能级创新平台": 1.0, "2025": 1.0}, True, 40)
-        >>> t[s:e]
-        '到2025年，高能级创新平台累计数达到30家，'
+        >>> novelty("联系人：", "联系人是谁"), novelty("联系人：刘焕斌", "联系人是谁"), novelty("达到30家", "2025年达到多少家")
+        (0, 3, 2)
     """
-    clauses = split_clauses(text)
-    if len(clauses) <= 1:
-        return 0, min(len(text), limit) if clauses else len(text)
-    scored = []
-    for i in range(len(clauses)):
-        for j in range(i, len(clauses)):
-            start, end = clauses[i][0], clauses[j][1]
-            if end - start > limit:
-                break
-            piece = text[start:end]
-            score = coverage(piece, "", weights) + (NUMBER_BONUS if wants_number and _DIGIT.search(piece) else 0.0)
-            scored.append((score, end - start, start, end))
-    if not scored:
-        return 0, limit
-    top = max(score for score, *_ in scored)
-    _, _, start, end = min((item for item in scored if item[0] >= top - WINDOW_TOLERANCE), key=lambda item: item[1])
-    return start, end
+    asked = set(question)
+    asked_numbers = set(_NUMBER.findall(question))
+    new_chars = sum(1 for ch in text if _CJK.match(ch) and ch not in asked)
+    return new_chars + sum(len(n) for n in set(_NUMBER.findall(text)) - asked_numbers)
 
 
 def mentions_year(text: str, year: str) -> bool:

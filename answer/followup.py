@@ -17,7 +17,10 @@ _FOLLOWUP_CUES = re.compile(
     r"^(那|那么|那个|还有|另外|再|它|其|他们|这个|那该|and|what about|how about)|(呢|吗)[？?]?$", re.I
 )
 _YEAR = re.compile(r"(?<!\d)20\d{2}(?=年|\b)")
-SHORT_QUESTION_CHARS = 12
+_QUESTION_WORDS = re.compile(
+    r"多少|什么|哪些|哪个|哪几|哪|几|如何|怎么|怎样|是否|是|的|了|吗|呢|吧|要|有|在|为|请问|分别|各|其中|达到|目标|年|\d+|[^\w]"
+)
+SUBJECTLESS_CHARS = 12
 
 
 def _replace_places(previous: str, new_places: set[str]) -> str | None:
@@ -42,14 +45,18 @@ def _replace_year(previous: str, question: str) -> str | None:
 
 
 def is_followup(question: str) -> bool:
-    """Tell whether a question leans on the conversation before it.
+    """Tell whether a question leans on the conversation before it: it says so (那…呢), or it
+    names too little to stand alone (no place, a few content characters).
 
     Example:
-        >>> is_followup("那温岭呢？"), is_followup("温岭到2025年科技型中小企业要达到多少家？")
-        (True, False)
+        >>> is_followup("那温岭呢？"), is_followup("2020年的基数是多少？"), is_followup("温岭到2025年科技型中小企业要达到多少家？")
+        (True, True, False)
     """
     stripped = question.strip()
-    return bool(_FOLLOWUP_CUES.search(stripped)) or len(stripped) <= SHORT_QUESTION_CHARS // 2
+    if _FOLLOWUP_CUES.search(stripped):
+        return True
+    content = _QUESTION_WORDS.sub("", stripped)
+    return not question_places(stripped) and len(content) <= SUBJECTLESS_CHARS
 
 
 def rewrite_followup(question: str, history: Sequence[str]) -> str:

@@ -15,6 +15,13 @@ _WANTS_NUMBER = re.compile(
 )
 _WANTS_LIST = re.compile(r"哪些|哪几|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
 _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
+_WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
+_ASKS_META = re.compile(
+    r"文号|发文|印发|成文|落款|日期|哪天|哪一天|标题|题目|机关|哪个部门|哪两个部门|哪些部门|文种|抄送|联系人|收件|"
+    r"哪位|答复的是|什么会议|审议|document number|issued|date|who signed|addressed",
+    re.I,
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -53,6 +60,8 @@ class QuestionProfile:
     wants_number: bool
     wants_list: bool
     is_comparison: bool
+    wants_many: bool
+    asks_meta: bool
     years: frozenset[str]
     places: frozenset[str]
     english: bool
@@ -89,6 +98,7 @@ def profile_question(question: str) -> QuestionProfile:
         >>> p.wants_number, p.is_comparison, sorted(p.years), sorted(p.places)
         (True, True, ['2025'], ['温岭', '温州'])
     """
+    question = _THOUSANDS.sub("", question)
     english = is_english(question)
     search_text = gloss_english(question) if english else question
     return QuestionProfile(
@@ -97,6 +107,8 @@ def profile_question(question: str) -> QuestionProfile:
         wants_number=bool(_WANTS_NUMBER.search(question)),
         wants_list=bool(_WANTS_LIST.search(question)),
         is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
+        wants_many=bool(_WANTS_MANY.search(question)),
+        asks_meta=bool(_ASKS_META.search(question)),
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(question_places(question)),
         english=english,

@@ -1,0 +1,99 @@
+"""Cutting the part of an answer unit worth quoting: a clause window, or a table row's fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from answer.extractive import NUMBER_BONUS, coverage, has_figure, novelty
+from answer.question import QuestionProfile
+from answer.sentences import split_clauses
+from ingest.tables import ROW_MARK
+
+MAX_QUOTE_CHARS = 150
+MAX_ROW_QUOTE_CHARS = 220
+WINDOW_TOLERANCE = 0.02
+NOVELTY_CHARS = 2
+HEADER_MATCH = 0.1
+FIELD_MATCH = 0.2
+ENUMERATION_BONUS = 0.03
+_FIGURE = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
+
+
+def _window_score(piece: str, weights: Mapping[str, float], profile: QuestionProfile) -> float:
+    score = coverage(piece, "", weights)
+    figures = len(set(_FIGURE.findall(piece)))
+    if profile.wants_number and figures:
+        score += NUMBER_BONUS * (min(figures, 3) if profile.wants_many else 1)
+    if profile.wants_list:
+        score += ENUMERATION_BONUS * min(piece.count("、"), 6)
+    return score
+
+
+def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfile, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
+    """The shortest span of contiguous clauses of ``text`` (at most ``limit`` chars) that answers
+    as well as the best one does and says something the question does not.
+
+    Example:
+        >>> from answer.question import profile_question
+        >>> t = "坚持创新驱动，加快建设平台，到2025年，高能级创新平台累计数达到30家，进入前列。"
+        >>> p = profile_question("到2025年高能级创新平台累计数达到多少家？")
+        >>> s, e = best_window(t, {"高能级创新平台": 1.0, "2025": 1.0}, p, 40)
+        >>> t[s:e]
+        '到2025年，高能级创新平台累计数达到30家，'
+    """
+    clauses = split_clauses(text)
+    if len(clauses) <= 1:
+        return (0, min(len(text), limit)) if clauses else (0, len(text))
+    scored = []
+    for i in range(len(clauses)):
+        for j in range(i, len(clauses)):
+            start, end = clauses[i][0], clauses[j][1]
+            if end - start > limit:
+                break
+            piece = text[start:end]
+            if novelty(piece, profile.text) < NOVELTY_CHARS or piece.rstrip().endswith(("：", ":")):
+                continue
+            scored.append((_window_score(piece, weights, profile), end - start, start, end))
+    if not scored:
+        return 0, min(len(text), limit)
+    top = max(score for score, *_ in scored)
+    _, _, start, end = min((item for item in scored if item[0] >= top - WINDOW_TOLERANCE), key=lambda item: item[1])
+    return start, end
+
+
+def quote_row(row: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
+    """Quote a table row line: its caption and label, then the fields the question asks about.
+
+    Fields whose header or value matches a question term are kept (all fields when none match,
+    or when they fit); long cells are cut.
+
+    Example:
+        >>> from answer.question import profile_question
+        >>> row = "重大项目｜瓯江实验室：项目类型 新建；建设内容和规模 " + "安排场地，" * 20 + "；总投资（万元） 680000；建设单位 浙南科技城管委会"
+        >>> quote_row(row, {"总投资": 1.0, "建设单位": 1.0, "瓯江实验室": 1.0}, profile_question("瓯江实验室总投资多少？建设单位是谁？"))
+        '重大项目｜瓯江实验室：总投资（万元） 680000；建设单位 浙南科技城管委会'
+    """
+    head, _, fields_text = row.partition("：")
+    fields = [f for f in fields_text.split("；") if f.strip()]
+    if len(row) <= MAX_ROW_QUOTE_CHARS and not any(len(f) > 60 for f in fields):
+        return row
+    wanted = [
+        f for f in fields
+        if coverage(f.split(" ", 1)[0], "", weights) >= HEADER_MATCH or coverage(f, "", weights) >= FIELD_MATCH
+    ]
+    if not wanted:
+        wanted = fields
+    quoted = "；".join(f if len(f) <= 80 else f[:80] + "…" for f in wanted)
+    return f"{head}：{quoted}"[:MAX_ROW_QUOTE_CHARS]
+
+
+def quote_unit(text: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
+    """The words to quote from an answer unit (a sentence or a table row line)."""
+    if ROW_MARK in text and "：" in text:
+        return quote_row(text, weights, profile)
+    start, end = best_window(text, weights, profile)
+    return text[start:end].strip().rstrip("，,；;：:")
+
+
+__all__ = ["best_window", "has_figure", "novelty", "quote_row", "quote_unit"]

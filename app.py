@@ -1,0 +1,291 @@
+"""政策问答助手: the chat page (Gradio), document view, widget, embed script and JSON API in one server.
+
+Run ``python app.py [--host 127.0.0.1] [--port 7860] [--root-path /qa] [--config policyqa.toml]``.
+The index is brought up to date before serving (with a progress bar); everything is served
+locally (system fonts, no analytics, no CDN), on loopback unless told otherwise.
+
+Routes: ``/`` chat page and document library (Gradio; ``gradio_client`` endpoint ``/ask``),
+``/doc/{doc_id}?start=&end=`` full document with the cited span highlighted, ``/widget``
+compact chat for an iframe, ``/embed.js`` floating-button embed script, ``POST /api/ask``,
+``GET /api/documents``, ``GET /api/examples``, ``POST /api/feedback``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse  # noqa: E402
+import html  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Sequence  # noqa: E402
+
+import gradio as gr  # noqa: E402
+import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+
+from answer.assembly import load_answerer  # noqa: E402
+from answer.engine import Answerer  # noqa: E402
+from answer.types import AnswerError  # noqa: E402
+from index.cli import format_report, run_ingest  # noqa: E402
+from index.embedders import Embedder, load_embedder  # noqa: E402
+from index.types import IndexError_  # noqa: E402
+from ingest.loaders import SUPPORTED_SUFFIXES  # noqa: E402
+from ingest.types import CorpusError  # noqa: E402
+from settings import Settings, SettingsError, load_settings  # noqa: E402
+from web.feedback import DEFAULT_FEEDBACK_DB, FeedbackStore  # noqa: E402
+from web.presenters import (  # noqa: E402
+    EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, library_rows, stream_prefixes,
+)
+from web.routes import build_router  # noqa: E402
+from web.service import AnswerService, LibraryError  # noqa: E402
+
+DEFAULT_QUEUE_SIZE = 64
+DEFAULT_CONCURRENCY_LIMIT = 2
+STREAM_DELAY_S = 0.02
+LIBRARY_HEADERS = ["文件", "标题", "文号", "成文日期", "段落数"]
+SYSTEM_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "system-ui", "sans-serif"]
+MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "Consolas", "monospace"]
+THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)  # system fonts only: no Google Fonts
+CSS = """
+.gradio-container {max-width: 980px !important; margin: 0 auto;}
+.qa-searched {font-size: .85em; color: #57606a; margin-bottom: 4px;}
+.qa-sources {margin-top: 8px; border-top: 1px dashed #d0d7de; padding-top: 6px; font-size: .92em;}
+.qa-sources ol {margin: 4px 0 0 0; padding-left: 1.2em;}
+.qa-sources li {margin: 6px 0;}
+.qa-docno, .qa-heading {color: #57606a;}
+.qa-quote {margin: 3px 0 0 0 !important; padding: 2px 8px !important; border-left: 3px solid #d0d7de;
+  color: #424a53; font-size: .95em;}
+@media (max-width: 640px) {.gradio-container {padding: 4px !important;} #qa-chatbot {height: 62vh !important;}}
+"""
+
+
+def _doc_choices(service: AnswerService) -> list[tuple[str, str]]:
+    return [(document_label(d), d.doc_id) for d in sorted(service.documents.values(), key=lambda d: d.doc_id)]
+
+
+def _citation_record(citations) -> list[dict[str, Any]]:
+    return [{"n": c.n, "doc_id": c.doc_id, "title": c.title, "heading_path": c.heading_path,
+             "quote": c.quote, "start": c.start, "end": c.end} for c in citations]
+
+
+def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> gr.Dropdown:
+    """The 问答 tab; returns the document filter so the library tab can refresh its choices."""
+    root = settings.root_path.rstrip("/")
+    conversation = gr.State([])  # chat messages as plain dicts
+    asked = gr.State([])  # earlier questions: the history of follow-ups
+    records = gr.State({})  # assistant message index -> what was asked, answered and cited
+    last_feedback = gr.State(None)
+    doc_filter = gr.Dropdown(choices=_doc_choices(service), multiselect=True, value=[], label="限定文件（可选，不选则检索全部）")
+    chatbot = gr.Chatbot(elem_id="qa-chatbot", label="对话", height=520, latex_delimiters=[], sanitize_html=True,
+                         feedback_options=("Like", "Dislike"), buttons=["copy"],
+                         placeholder="请输入关于政策文件的问题。回答下方列出出处，点击出处可查看原文并定位到引用段落。")
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(elem_id="qa-question", show_label=False, placeholder="输入问题，回车发送",
+                              max_length=settings.max_question_chars, scale=5, lines=1)
+        send = gr.Button("发送", elem_id="qa-send", variant="primary", scale=1, min_width=80)
+        new_chat = gr.Button("新对话", elem_id="qa-new", scale=1, min_width=80)
+    gr.Examples(examples=[[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="示例问题")
+    with gr.Row(visible=False) as comment_row:
+        comment = gr.Textbox(label="补充说明（可选）", placeholder="哪里不对？正确答案在哪份文件？", scale=5)
+        comment_send = gr.Button("提交说明", scale=1, min_width=80)
+    feedback_note = gr.Markdown()
+
+    def chat(text: str, messages: list, history: list, recs: dict, doc_ids: list):
+        try:
+            answer = service.ask(text, history, doc_ids or None)
+        except AnswerError as exc:
+            raise gr.Error(str(exc)) from exc
+        messages = list(messages) + [{"role": "user", "content": html.escape(answer.question)},
+                                     {"role": "assistant", "content": ""}]
+        for prefix in stream_prefixes(answer.text)[:-1]:
+            messages[-1] = {"role": "assistant", "content": answer_html(answer, root, text=prefix)}
+            yield messages, "", messages, history, recs
+            time.sleep(STREAM_DELAY_S)
+        messages[-1] = {"role": "assistant", "content": answer_html(answer, root)}
+        recs = {**recs, len(messages) - 1: {
+            "question": answer.question, "searched_question": answer.searched_question, "history": list(history),
+            "answer": answer.text, "abstained": answer.abstained,
+            "sources": _citation_record(answer.related if answer.abstained else answer.citations)}}
+        yield messages, "", messages, list(history) + [answer.question], recs
+
+    chat_io = dict(inputs=[question, conversation, asked, records, doc_filter],
+                   outputs=[chatbot, question, conversation, asked, records])
+    question.submit(chat, **chat_io, api_name="chat")
+    send.click(chat, **chat_io, api_visibility="private")
+
+    def reset():
+        return [], "", [], [], {}, None, gr.update(visible=False), ""
+
+    new_chat.click(reset, outputs=[chatbot, question, conversation, asked, records, last_feedback, comment_row,
+                                   feedback_note], api_visibility="private")
+
+    def on_like(recs: dict, data: gr.LikeData):
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        record = recs.get(index)
+        if record is None or data.liked not in (True, False):
+            return None, gr.update(visible=False), ""
+        rating = "up" if data.liked is True else "down"
+        feedback_id = feedback.add(rating, record["question"], record["answer"], record["sources"],
+                                   searched_question=record["searched_question"], history=record["history"],
+                                   abstained=record["abstained"], channel="chat")
+        return feedback_id, gr.update(visible=True), f"已记录{'👍' if rating == 'up' else '👎'}，谢谢反馈。"
+
+    chatbot.like(on_like, inputs=[records], outputs=[last_feedback, comment_row, feedback_note],
+                 api_visibility="private")
+
+    def on_comment(feedback_id, text: str):
+        if feedback_id is None or not text.strip():
+            return gr.update(), "请先点 👍/👎，再填写说明。"
+        feedback.set_comment(feedback_id, text.strip())
+        return "", "已记录说明，谢谢。"
+
+    comment_send.click(on_comment, inputs=[last_feedback, comment], outputs=[comment, feedback_note],
+                       api_visibility="private")
+
+    def ask(question: str, history: list[str] | None = None, doc_ids: list[str] | None = None) -> dict:
+        """Answer a question about the policy documents; returns the answer, abstention flag and sources."""
+        try:
+            answer = service.ask(question, history or [], doc_ids or None)
+        except AnswerError as exc:
+            raise gr.Error(str(exc)) from exc
+        return answer_json(answer, f"{root}/")
+
+    gr.api(ask, api_name="ask")
+    return doc_filter
+
+
+def _library_tab(settings: Settings, service: AnswerService, doc_filter: gr.Dropdown) -> None:
+    """The 文件库 tab: the document table, and upload/delete when an admin token is configured."""
+    table = gr.Dataframe(value=library_rows(service.documents, service.counts), headers=LIBRARY_HEADERS,
+                         interactive=False, wrap=True, elem_id="qa-library")
+    if not settings.admin_token:
+        gr.Markdown("文件库为只读：在配置中设置 `admin_token` 后，可在此上传和删除文件。")
+        return
+    with gr.Accordion("上传或删除文件（需要管理员令牌）", open=False):
+        token = gr.Textbox(label="管理员令牌", type="password")
+        uploads = gr.File(label="上传文件（PDF/DOCX/TXT/HTML/MD）", file_count="multiple",
+                          file_types=list(SUPPORTED_SUFFIXES))
+        upload = gr.Button("上传并更新索引", variant="primary")
+        to_delete = gr.Dropdown(choices=_doc_choices(service), label="要删除的文件")
+        delete = gr.Button("删除并更新索引", variant="stop")
+        status = gr.Markdown()
+
+    def refreshed(message: str):
+        choices = _doc_choices(service)
+        return (message, library_rows(service.documents, service.counts),
+                gr.update(choices=choices), gr.update(choices=choices, value=None))
+
+    def progress_callback(progress: gr.Progress):
+        return lambda done, total: progress((done, total), desc="正在生成向量", unit="段") if total else None
+
+    def on_upload(token_value: str, files: list | None, progress=gr.Progress()):
+        try:
+            pairs = [(Path(f).name, Path(f)) for f in (files or [])]
+            names, report = service.add_files(token_value, pairs, progress_callback(progress))
+        except (LibraryError, IndexError_, CorpusError) as exc:
+            return refreshed(f"未完成：{exc}")
+        return refreshed(f"已上传 {'、'.join(names)}。\n\n```\n{format_report(report)}\n```")
+
+    def on_delete(token_value: str, doc_id: str | None, progress=gr.Progress()):
+        try:
+            report = service.delete_document(token_value, doc_id or "", progress_callback(progress))
+        except (LibraryError, IndexError_, CorpusError) as exc:
+            return refreshed(f"未完成：{exc}")
+        return refreshed(f"已删除 {doc_id}。\n\n```\n{format_report(report)}\n```")
+
+    outputs = [status, table, doc_filter, to_delete]
+    upload.click(on_upload, inputs=[token, uploads], outputs=outputs, api_visibility="private")
+    delete.click(on_delete, inputs=[token, to_delete], outputs=outputs, api_visibility="private")
+
+
+def build_blocks(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> gr.Blocks:
+    """The Gradio UI: the 问答 tab and the 文件库 tab."""
+    with gr.Blocks(title="政策问答助手", analytics_enabled=False) as blocks:
+        gr.Markdown("## 政策问答助手\n就政策文件提问：每个回答都注明出处，点击出处查看原文中的引用段落。")
+        with gr.Tab("问答"):
+            doc_filter = _chat_tab(settings, service, feedback)
+        with gr.Tab("文件库"):
+            _library_tab(settings, service, doc_filter)
+    return blocks
+
+
+def create_app(
+    settings: Settings,
+    answerer: Answerer,
+    *,
+    embedder: Embedder | None = None,
+    feedback_db: str | Path = DEFAULT_FEEDBACK_DB,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
+    concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
+) -> FastAPI:
+    """Assemble the whole app: JSON API, document view, widget, embed script and the Gradio UI at ``/``.
+
+    Args:
+        embedder: used to re-index after uploads/deletes (loaded from the settings when needed).
+        feedback_db: SQLite file for 👍/👎 feedback (created if missing).
+        queue_size: most chat events waiting in Gradio's queue.
+        concurrency_limit: chat events processed at once.
+    """
+    service = AnswerService(settings, answerer, embedder)
+    feedback = FeedbackStore(feedback_db)
+    # FastAPI's own /docs page loads Swagger UI from a CDN: keep it off (offline intranet).
+    app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(build_router(settings, service, feedback))
+    blocks = build_blocks(settings, service, feedback)
+    blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
+    return gr.mount_gradio_app(
+        app, blocks, path="/", root_path=settings.root_path or None, theme=THEME, css=CSS,
+        footer_links=["api"], show_error=True, ssr_mode=False, mcp_server=False,
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line flags; those with a Settings field override it."""
+    parser = argparse.ArgumentParser(description="政策问答助手: chat page, widget and API")
+    parser.add_argument("--config", help="TOML settings file (default policyqa.toml if present)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, help="port (default 7860)")
+    parser.add_argument("--root-path", help="public path prefix behind a reverse proxy, e.g. /policyqa")
+    parser.add_argument("--feedback-db", default=str(DEFAULT_FEEDBACK_DB), help="feedback SQLite file (%(default)s)")
+    parser.add_argument("--queue-size", type=int, default=DEFAULT_QUEUE_SIZE, help="chat queue size (%(default)s)")
+    parser.add_argument("--concurrency-limit", type=int, default=DEFAULT_CONCURRENCY_LIMIT,
+                        help="chat events answered at once (%(default)s)")
+    parser.add_argument("--no-ingest", action="store_true", help="serve the existing index without updating it")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Load settings, bring the index up to date, load the answerer once and serve."""
+    args = parse_args(argv)
+    try:
+        settings = load_settings(args.config, overrides={"host": args.host, "port": args.port,
+                                                         "root_path": args.root_path})
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.no_ingest:
+        print(f"Checking the index in {settings.store_dir} against {settings.corpus_dir} …", flush=True)
+        if run_ingest(settings) == 2:
+            return 2  # the reason was printed by run_ingest
+    try:
+        embedder = load_embedder(settings.embedder)
+        answerer = load_answerer(settings, embedder)
+    except IndexError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings, answerer, embedder=embedder, feedback_db=args.feedback_db,
+                     queue_size=args.queue_size, concurrency_limit=args.concurrency_limit)
+    base = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}"
+    print(f"政策问答助手 serving {len(answerer.documents)} documents at {base}/  "
+          f"(widget {base}/widget, embed script {base}/embed.js, API POST {base}/api/ask)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

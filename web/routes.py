@@ -1,0 +1,156 @@
+"""The app's plain HTTP routes: JSON API, document view, widget page and the embed script.
+
+These are an edge: library errors become ``400 {"error": message}`` here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from answer.types import AnswerError
+from settings import Settings
+from web.feedback import FeedbackError, FeedbackStore
+from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, document_page_html
+from web.service import AnswerService
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_HISTORY = 20
+WIDGET_ASSETS = {"widget.js": "application/javascript", "widget.css": "text/css"}
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+class BadRequest(ValueError):
+    """The request body is not what the endpoint accepts."""
+
+
+def public_base_url(request: Request, root_path: str) -> str:
+    """The app's public base URL (ending in ``/``) as seen by this request, with the root path."""
+    return f"{request.url.scheme}://{request.url.netloc}{root_path.rstrip('/')}/"
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"请求体不是合法的 JSON：{exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest('请求体应是 JSON 对象，例如 {"question": "…"}')
+    return body
+
+
+def _string_list(body: dict[str, Any], key: str, limit: int) -> list[str] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"“{key}”应是字符串数组")
+    if len(value) > limit:
+        raise BadRequest(f"“{key}”最多 {limit} 项")
+    return value
+
+
+def _ask_arguments(body: dict[str, Any], known_docs: set[str]) -> tuple[str, list[str], list[str] | None]:
+    question = body.get("question")
+    if not isinstance(question, str):
+        raise BadRequest('缺少“question”字段（字符串），例如 {"question": "温州市的研发投入目标是多少？"}')
+    history = _string_list(body, "history", MAX_HISTORY) or []
+    doc_ids = _string_list(body, "doc_ids", max(1, len(known_docs)))
+    unknown = sorted(set(doc_ids or ()) - known_docs)
+    if unknown:
+        raise BadRequest(f"未知的文件：{'、'.join(unknown)}（可用的文件见 GET /api/documents）")
+    return question, history, (doc_ids or None)
+
+
+def _static_text(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def build_router(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> APIRouter:
+    """All plain HTTP routes of the app, bound to ``service`` and ``feedback``."""
+    router = APIRouter()
+    root_path = settings.root_path
+
+    @router.post("/api/ask")
+    async def api_ask(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            question, history, doc_ids = _ask_arguments(body, set(service.documents))
+        except BadRequest as exc:
+            return _error(str(exc))
+        try:
+            # Answering is CPU-bound and synchronous: run it off the event loop.
+            answer = await run_in_threadpool(service.ask, question, history, doc_ids)
+        except AnswerError as exc:
+            return _error(str(exc))
+        return JSONResponse(answer_json(answer, public_base_url(request, root_path)))
+
+    @router.get("/api/documents")
+    def api_documents(request: Request) -> Response:
+        base, counts = public_base_url(request, root_path), service.counts
+        rows = [document_json(d, counts.get(d.doc_id, 0), base)
+                for d in sorted(service.documents.values(), key=lambda d: d.doc_id)]
+        return JSONResponse({"documents": rows})
+
+    @router.get("/api/examples")
+    def api_examples() -> Response:
+        return JSONResponse({"examples": list(EXAMPLE_QUESTIONS)})
+
+    @router.post("/api/feedback")
+    async def api_feedback(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            sources = body.get("sources") or []
+            if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+                raise BadRequest("“sources”应是对象数组")
+            feedback_id = feedback.add(
+                str(body.get("rating", "")), str(body.get("question", "")), str(body.get("answer", "")),
+                sources[:20], searched_question=str(body.get("searched_question", "")),
+                history=_string_list(body, "history", MAX_HISTORY) or [],
+                abstained=bool(body.get("abstained")), comment=str(body.get("comment", "")),
+                channel=str(body.get("channel", "api"))[:20],
+            )
+        except (BadRequest, FeedbackError) as exc:
+            return _error(str(exc))
+        return JSONResponse({"id": feedback_id})
+
+    @router.post("/api/feedback/{feedback_id}/comment")
+    async def api_feedback_comment(feedback_id: int, request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            feedback.set_comment(feedback_id, str(body.get("comment", "")))
+        except (BadRequest, FeedbackError) as exc:
+            return _error(str(exc))
+        return JSONResponse({"id": feedback_id})
+
+    @router.get("/doc/{doc_id:path}")
+    def document_view(doc_id: str, start: int | None = None, end: int | None = None) -> Response:
+        document = service.documents.get(doc_id)  # only indexed ids: nothing is read from disk here
+        if document is None:
+            return HTMLResponse("<!doctype html><meta charset=utf-8><p>没有这个文件。</p>", status_code=404)
+        return HTMLResponse(document_page_html(document, start, end))
+
+    @router.get("/widget")
+    def widget_page() -> Response:
+        return HTMLResponse(_static_text("widget.html"), headers=NO_CACHE)
+
+    @router.get("/widget-assets/{name}")
+    def widget_asset(name: str) -> Response:
+        if name not in WIDGET_ASSETS:
+            return Response(status_code=404)
+        return Response(_static_text(name), media_type=WIDGET_ASSETS[name], headers=NO_CACHE)
+
+    @router.get("/embed.js")
+    def embed_script() -> Response:
+        return Response(_static_text("embed.js"), media_type="application/javascript", headers=NO_CACHE)
+
+    return router
