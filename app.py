@@ -50,12 +50,12 @@ STREAM_DELAY_S = 0.02
 LIBRARY_HEADERS = ["文件", "标题", "文号", "成文日期", "段落数"]
 SYSTEM_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "system-ui", "sans-serif"]
 MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "Consolas", "monospace"]
-THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)  # system fonts only: no Google Fonts
+THEME = gr.themes.Default(primary_hue="blue", font=SYSTEM_FONTS, font_mono=MONO_FONTS)  # system fonts only: no Google Fonts
 CSS = """
 .gradio-container {max-width: 980px !important; margin: 0 auto;}
 .qa-searched {font-size: .85em; color: #57606a; margin-bottom: 4px;}
 .qa-sources {margin-top: 8px; border-top: 1px dashed #d0d7de; padding-top: 6px; font-size: .92em;}
-.qa-sources ol {margin: 4px 0 0 0; padding-left: 1.2em;}
+.qa-sources ol {margin: 4px 0 0 0 !important; padding-left: 0 !important; list-style: none !important;}
 .qa-sources li {margin: 6px 0;}
 .qa-docno, .qa-heading {color: #57606a;}
 .qa-quote {margin: 3px 0 0 0 !important; padding: 2px 8px !important; border-left: 3px solid #d0d7de;
@@ -121,8 +121,9 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
     def reset():
         return [], "", [], [], {}, None, gr.update(visible=False), ""
 
-    new_chat.click(reset, outputs=[chatbot, question, conversation, asked, records, last_feedback, comment_row,
-                                   feedback_note], api_visibility="private")
+    reset_outputs = [chatbot, question, conversation, asked, records, last_feedback, comment_row, feedback_note]
+    new_chat.click(reset, outputs=reset_outputs, api_visibility="private")
+    chatbot.clear(reset, outputs=reset_outputs, api_visibility="private")
 
     def on_like(recs: dict, data: gr.LikeData):
         index = data.index if isinstance(data.index, int) else data.index[0]
@@ -278,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        answerer.ask("温州")  # warm up the tokenizer and the embedder before the first user waits
+    except AnswerError:
+        pass
     app = create_app(settings, answerer, embedder=embedder, feedback_db=args.feedback_db,
                      queue_size=args.queue_size, concurrency_limit=args.concurrency_limit)
     base = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}"

@@ -6,7 +6,8 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.extractive import Unit, choose_units, has_figure, mentions_year, score_units, weigh_terms
+from answer.extractive import Unit, has_figure, mentions_year, score_units, weigh_terms
+from answer.facets import choose_units, interleave, place_queries, question_facets, split_subquestions
 from answer.quoting import quote_unit
 from answer.followup import rewrite_followup
 from answer.question import QuestionProfile, profile_question
@@ -16,7 +17,8 @@ from index.steering import document_place
 from index.types import Hit
 from settings import Settings
 
-ANSWER_HITS = 6
+ANSWER_HITS = 8
+PARAGRAPH_LOOKBACK = 600
 RELATED_SHOWN = 3
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -64,11 +66,16 @@ class Answerer:
         question = validate_question(question, self.settings.max_question_chars)
         searched = rewrite_followup(question, history)
         profile = profile_question(searched)
-        hits = self.retriever.search(profile.search_text, k=self.settings.top_k, mode=mode, doc_ids=doc_ids)
+        hits = self._search(profile, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
         units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
-        chosen = choose_units(units, profile, self.documents, self.settings.max_answer_sentences)
+        part_weights = [
+            weigh_terms(lexical.tokenizer.tokens(part), lexical.idf, profile.english).weights
+            for part in split_subquestions(profile.search_text)
+        ]
+        facets = question_facets(profile, self.documents, self._unit_context, part_weights if len(part_weights) > 1 else [])
+        chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
         if reason:
             text, citations, related = reason, (), self._related(hits)
@@ -86,6 +93,18 @@ class Answerer:
             related=related,
         )
 
+    def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
+        """Search the question; for a comparison of places, also each place on its own."""
+        k = self.settings.top_k
+        hits = self.retriever.search(profile.search_text, k=k, mode=mode, doc_ids=doc_ids)
+        if len(profile.places) < 2:
+            return hits
+        per_place = [
+            self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids)
+            for query in place_queries(profile.search_text, sorted(profile.places)).values()
+        ]
+        return interleave([*per_place, hits], k)
+
     def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
         """Why the evidence does not support an answer ('' when it does)."""
         subject = profile.text.strip("？?。 ")
@@ -94,21 +113,25 @@ class Answerer:
         if not units or units[0].score < self.settings.abstain_threshold:
             return f"资料中未找到能直接回答“{subject}”的内容。"
         contexts = [self._unit_context(u) for u in chosen]
-        for year in sorted(profile.years):
-            if not any(mentions_year(c, year) for c in contexts):
-                return f"资料中未找到{year}年的相关内容，无法回答“{subject}”。"
-        for place in sorted(profile.places):
-            if not any(place in c or self._unit_place(u) == place for u, c in zip(chosen, contexts)):
-                return f"资料中未找到关于{place}的相关内容，无法回答“{subject}”。"
+        years = sorted(profile.years)
+        covered_years = [y for y in years if any(mentions_year(c, y) for c in contexts)]
+        if years and (not covered_years or (len(years) == 1 and not covered_years)):
+            return f"资料中未找到{'、'.join(years)}年的相关内容，无法回答“{subject}”。"
+        places = sorted(profile.places)
+        covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
+        if places and not covered_places:
+            return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
         if profile.wants_number and not any(has_figure(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
 
     def _unit_context(self, unit: Unit) -> str:
-        """The unit with what scopes it: title, section, and the passage up to the unit."""
+        """The unit with what scopes it: title, section, and its paragraph up to the unit."""
         document = self.documents.get(unit.hit.chunk.doc_id)
-        lead = unit.hit.chunk.text[: unit.end]
-        return f"{document.title if document else ''} {unit.hit.chunk.heading_path} {lead}"
+        if document is None:
+            return unit.hit.chunk.text[: unit.end]
+        start = max(document.text.rfind("\n\n", 0, unit.doc_start), unit.doc_start - PARAGRAPH_LOOKBACK, 0)
+        return f"{document.title} {unit.hit.chunk.heading_path} {document.text[start:unit.doc_end]}"
 
     def _unit_place(self, unit: Unit) -> str:
         document = self.documents.get(unit.hit.chunk.doc_id)

@@ -171,32 +171,3 @@ def has_figure(text: str) -> bool:
         (True, False)
     """
     return bool(_DIGIT.search(text) or _CHINESE_COUNT.search(text))
-
-
-def choose_units(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document], limit: int) -> list[Unit]:
-    """Pick the answer units: the best one, plus one per other place for comparisons, plus close
-    companions from the same chunk for lists. Returned in reading order within each place."""
-    if not units:
-        return []
-    chosen = [units[0]]
-    if profile.is_comparison and len(profile.places) >= 2:
-        for place in sorted(profile.places):
-            if any(_unit_place(u, documents) == place for u in chosen):
-                continue
-            match = next((u for u in units if _unit_place(u, documents) == place), None)
-            if match is not None and len(chosen) < limit:
-                chosen.append(match)
-    elif profile.wants_list or profile.is_comparison:
-        best = units[0]
-        for unit in units[1:]:
-            if len(chosen) >= limit:
-                break
-            if unit.hit.chunk.chunk_id == best.hit.chunk.chunk_id and unit.score >= COMPANION_RATIO * best.score:
-                chosen.append(unit)
-        chosen.sort(key=lambda u: (u.hit.rank, u.start))
-    return chosen
-
-
-def _unit_place(unit: Unit, documents: Mapping[str, Document]) -> str:
-    document = documents.get(unit.hit.chunk.doc_id)
-    return document_place(document) if document else ""

@@ -3,13 +3,15 @@
 The answer is split into sentences; each sentence's ``[n]`` markers name the passages it rests
 on. A sentence is *unsupported* when a marker names a passage that was not given, when it states
 a figure (digits, a decimal, a percentage; full-width digits and thousands separators
-normalised, ``1.6万`` equal to ``16000``) that none of its cited passages contains, or when it
-states a figure without citing anything. Sentences with neither a figure nor a citation
+normalised, ``1.6万`` equal to ``16000``) that none of its cited passages contains, when the
+cited passage clearly says that figure of something else (see :func:`_misattributed`), or when
+it states a figure without citing anything. Sentences with neither a figure nor a citation
 ("以下是相关内容：") are left alone but do not count as supported claims.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,6 +29,10 @@ _FULLWIDTH_GROUPS = re.compile(r"(?<![０-９])[０-９]{1,3}(?:，[０-９]{3})
 _THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?![\d,])")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 _SCALE = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+_DATE_UNITS = {"年", "月", "日"}
+_CLAUSE_START = re.compile(r"[，；,;。：:！？\n]")
+_WORD_CHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z]+")
+ATTRIBUTION_MATCH = 0.5
 
 
 @dataclass(frozen=True)
@@ -172,22 +178,64 @@ def _match_keys(text: str, match: re.Match[str]) -> set[tuple[Decimal, bool]]:
     return keys
 
 
-def _figure_keys(text: str) -> set[tuple[Decimal, bool]]:
-    """All figure keys of an already normalised text."""
-    keys: set[tuple[Decimal, bool]] = set()
-    for match in _FIGURE.finditer(text):
-        keys |= _match_keys(text, match)
-    return keys
+@dataclass(frozen=True)
+class _Figure:
+    """A figure found in a text: as written, the keys it matches, and what it is said of."""
+
+    label: str
+    keys: frozenset[tuple[Decimal, bool]]
+    context: str  # the row label and clause before it, e.g. "科技型中小企业数量达到"
+    is_date: bool  # a year, month or day: said of everything, so not attributed
 
 
-def _claim_figures(claim: str) -> list[tuple[str, set[tuple[Decimal, bool]]]]:
-    """Each figure of a claim as written (``12.5%``, ``1.6万``) with the keys it accepts."""
+def _context(text: str, position: int) -> str:
+    """What a figure at ``position`` is said of: its clause, after the label of a ``label：…`` line."""
+    line_start = text.rfind("\n", 0, position) + 1
+    before = text[line_start:position]
+    colon = before.find("：")
+    label = before[:colon].rsplit("｜", 1)[-1] if colon >= 0 else ""
+    clause = _CLAUSE_START.split(before)[-1]
+    return label + clause
+
+
+def _find_figures(text: str) -> list[_Figure]:
+    """Every figure of an already normalised text, in order."""
     out = []
-    for match in _FIGURE.finditer(claim):
-        after = claim[match.end():match.end() + 1]
+    for match in _FIGURE.finditer(text):
+        after = text[match.end():match.end() + 1]
         label = match.group(0) + (after if after in _SCALE or after == "%" else "")
-        out.append((label, _match_keys(claim, match)))
+        is_date = after in _DATE_UNITS
+        out.append(_Figure(label, frozenset(_match_keys(text, match)), _context(text, match.start()), is_date))
     return out
+
+
+def _bigrams(text: str) -> set[str]:
+    words = _WORD_CHARS.sub(" ", text)
+    return {a + b for a, b in zip(words, words[1:]) if a != " " and b != " "}
+
+
+def _misattributed(figure: _Figure, passage_figures: Sequence[_Figure]) -> _Figure | None:
+    """The passage figure the claim's wording points at, when that is not ``figure``.
+
+    A figure that is in the cited passage can still be said of the wrong thing ("温州科技型中小
+    企业达到4400家" where 4400 is the 高新技术企业 target). The claim's clause is compared with
+    the clause before each passage figure (character bigrams); the figure is flagged only when
+    another figure's clause matches clearly (>= ``ATTRIBUTION_MATCH``) and at least twice as
+    well as the best clause of the figure itself. Dates are never checked this way.
+    """
+    claim = _bigrams(figure.context)
+    if figure.is_date or not claim:
+        return None
+
+    def score(other: _Figure) -> float:
+        return len(claim & _bigrams(other.context)) / len(claim)
+
+    own = max((score(f) for f in passage_figures if f.keys & figure.keys), default=0.0)
+    rivals = [f for f in passage_figures if not f.is_date and not f.keys & figure.keys]
+    best = max(rivals, key=score, default=None)
+    if best is not None and score(best) >= ATTRIBUTION_MATCH and own * 2 <= score(best):
+        return best
+    return None
 
 
 def claim_text(sentence: str) -> str:
@@ -207,7 +255,25 @@ def sentence_figures(sentence: str) -> list[str]:
         >>> sentence_figures("1. 到2025年达到１６，０００家，占比12.5%，投入1.6万元[1]。")
         ['2025', '16000', '12.5%', '1.6万']
     """
-    return [label for label, _ in _claim_figures(claim_text(sentence))]
+    return [figure.label for figure in _find_figures(claim_text(sentence))]
+
+
+def _sentence_problem(figures: list[_Figure], cited: tuple[int, ...], invalid: list[int], passage_figures: list[_Figure]) -> str:
+    """Why a sentence is unsupported ('' when it is not)."""
+    where = "".join(f"[{n}]" for n in cited)
+    if invalid:
+        return "引用" + "".join(f"[{n}]" for n in invalid) + "不在所给资料中"
+    if figures and not cited:
+        return "含数字" + "、".join(f.label for f in figures) + "但未标注引用"
+    available = set().union(*(f.keys for f in passage_figures))
+    missing = [f.label for f in figures if not f.keys & available]
+    if missing:
+        return f"数字{'、'.join(dict.fromkeys(missing))}未出现在所引段落{where}中"
+    for figure in figures:
+        rival = _misattributed(figure, passage_figures)
+        if rival is not None:
+            return f"数字{figure.label}在所引段落{where}中不是指此项（原文：“{rival.context.strip()}{rival.label}”）"
+    return ""
 
 
 def verify_answer(answer: str, passages: Mapping[int, str] | Sequence[str]) -> Verification:
@@ -225,37 +291,26 @@ def verify_answer(answer: str, passages: Mapping[int, str] | Sequence[str]) -> V
     """
     if not isinstance(passages, Mapping):
         passages = {i: text for i, text in enumerate(passages, start=1)}
-    keys = {n: _figure_keys(normalize_figures(text)) for n, text in passages.items()}
+    found = {n: _find_figures(normalize_figures(text)) for n, text in passages.items()}
     checks = []
     for start, end in split_sentences(answer):
         sentence = answer[start:end]
         markers = list(dict.fromkeys(find_markers(sentence)))
         cited = tuple(n for n in markers if n in passages)
         invalid = [n for n in markers if n not in passages]
-        claim = claim_text(sentence)
-        figures = _claim_figures(claim)
-        reason = ""
-        if invalid:
-            reason = "引用" + "".join(f"[{n}]" for n in invalid) + "不在所给资料中"
-        elif figures and not cited:
-            reason = "含数字" + "、".join(label for label, _ in figures) + "但未标注引用"
-        else:
-            cited_keys = set().union(*(keys[n] for n in cited)) if cited else set()
-            missing = [label for label, accepted in figures if not accepted & cited_keys]
-            if missing:
-                where = "".join(f"[{n}]" for n in cited)
-                reason = f"数字{'、'.join(dict.fromkeys(missing))}未出现在所引段落{where}中"
+        figures = _find_figures(claim_text(sentence))
         checks.append(
             SentenceCheck(
                 text=sentence,
                 start=start,
                 end=end,
                 cited=cited,
-                figures=tuple(label for label, _ in figures),
-                supported=not reason,
-                reason=reason,
+                figures=tuple(f.label for f in figures),
+                supported=False,
+                reason=_sentence_problem(figures, cited, invalid, [f for n in cited for f in found[n]]),
             )
         )
+    checks = [dataclasses.replace(c, supported=not c.reason) for c in checks]
     return Verification(tuple(checks))
 
 

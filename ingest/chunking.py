@@ -1,6 +1,7 @@
 """Cutting a document into retrievable chunks that know their span and heading path.
 
-Chunks never straddle two top-level sections (``一、``…, ``附件N``). Inside a section,
+Chunks never straddle two top-level sections (``一、``…, ``附件N``). Each table row line is a
+chunk of its own (it carries its caption and headers, so it stands alone). Inside a section,
 langchain's recursive splitter cuts at paragraph, line, then Chinese sentence boundaries, so a
 numbered list or a table row that fits in a chunk stays whole.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.structure import find_headings, heading_path_at, top_level_spans
+from ingest.tables import ROW_MARK
 from ingest.types import Chunk, Document
 
 CHINESE_SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "，", ""]
@@ -24,6 +26,30 @@ def _splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSpli
         add_start_index=True,
         strip_whitespace=True,
     )
+
+
+def _blocks(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    r"""Cut ``text[start:end]`` into runs of prose and single table-row lines: ``(start, end, is_row)``.
+
+    Example:
+        >>> t = "正文一。\n表｜甲：1\n表｜乙：2\n正文二。"
+        >>> [(t[s:e], r) for s, e, r in _blocks(t, 0, len(t))]
+        [('正文一。\n', False), ('表｜甲：1', True), ('表｜乙：2', True), ('正文二。', False)]
+    """
+    blocks: list[tuple[int, int, bool]] = []
+    prose_start = start
+    offset = start
+    for line in text[start:end].split("\n"):
+        line_end = offset + len(line)
+        if ROW_MARK in line:
+            if offset > prose_start:
+                blocks.append((prose_start, offset, False))
+            blocks.append((offset, line_end, True))
+            prose_start = min(line_end + 1, end)
+        offset = line_end + 1
+    if end > prose_start and text[prose_start:end].strip():
+        blocks.append((prose_start, end, False))
+    return [(s, e, r) for s, e, r in blocks if text[s:e].strip()]
 
 
 def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: int = 60) -> list[Chunk]:
@@ -48,22 +74,24 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
     splitter = _splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
     for section_start, section_end in top_level_spans(text, headings):
-        section = text[section_start:section_end]
-        for piece in splitter.create_documents([section]):
-            local = piece.metadata["start_index"]
-            start = section_start + local
-            end = start + len(piece.page_content)
-            if text[start:end] != piece.page_content:  # the splitter's find() drifted
-                start = text.find(piece.page_content, section_start)
-                end = start + len(piece.page_content)
-            chunks.append(
-                Chunk(
-                    chunk_id=f"{document.doc_id}#{len(chunks)}",
-                    doc_id=document.doc_id,
-                    text=piece.page_content,
-                    start=start,
-                    end=end,
-                    heading_path=heading_path_at(headings, start),
+        for block_start, block_end, is_row in _blocks(text, section_start, section_end):
+            block = text[block_start:block_end]
+            if is_row and len(block) <= chunk_size:
+                pieces = [(0, block)]
+            else:
+                pieces = [(p.metadata["start_index"], p.page_content) for p in splitter.create_documents([block])]
+            for local, content in pieces:
+                start = block_start + local
+                if text[start:start + len(content)] != content:  # the splitter's find() drifted
+                    start = text.find(content, block_start)
+                chunks.append(
+                    Chunk(
+                        chunk_id=f"{document.doc_id}#{len(chunks)}",
+                        doc_id=document.doc_id,
+                        text=content,
+                        start=start,
+                        end=start + len(content),
+                        heading_path=heading_path_at(headings, start),
+                    )
                 )
-            )
     return chunks

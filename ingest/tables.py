@@ -18,7 +18,8 @@ from typing import Sequence
 
 CAPTION_MAX_CHARS = 50
 HEADER_CELL_MAX_CHARS = 40
-ROW_MARK = "｜"
+ROW_MARK = "｜"  # every row line carries it: chunking and quoting recognise rows by it
+UNTITLED_TABLE = "表格"
 _LABEL_HEADERS = (re.compile("名称"), re.compile(r"^指标$|指标(?!类型|属性)"), re.compile("平台|项目"))
 _INNER_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \u3000]+(?=[^\x00-\x7f])")
 
@@ -70,7 +71,7 @@ def rows_with_sources(
             if cell and i not in (label_col, unit_col) and header[i] != "序号"
         ]
         parts += [c for c in cells[len(header):] if c]
-        prefix = f"{caption}{ROW_MARK}" if caption else ""
+        prefix = f"{caption or UNTITLED_TABLE}{ROW_MARK}"
         rendered = f"{prefix}{label}：{'；'.join(parts)}" if parts else f"{prefix}{label}"
         lines.append((rendered, " ".join(c.strip() for c in row if c.strip())))
     return lines

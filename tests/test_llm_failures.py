@@ -62,7 +62,7 @@ class FakeLLMServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -261,7 +261,7 @@ def test_http_errors_give_the_extractive_answer_without_leaking_the_key(status: 
 
 
 def test_unsupported_reply_falls_back_with_the_verification_notice() -> None:
-    with FakeLLMServer(reply_with("温州达到4400家[1]。温岭达到18000家[2]。")) as server:
+    with FakeLLMServer(reply_with("温州科技型中小企业达到4400家[1]。温岭科技型中小企业达到18000家[2]。")) as server:
         for mode, result, _ in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_UNVERIFIED)
 

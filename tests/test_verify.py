@@ -65,6 +65,33 @@ def test_invented_figures_from_the_270m_model_are_caught() -> None:
     assert result.supported_count == 0
 
 
+WENZHOU_BOTH = "到2025年，科技型中小企业数量达到16000家，高新技术企业数量达到4400家。"
+WENZHOU_TABLE = (
+    "“十四五”科技创新主要指标｜高新技术企业数量#（家）：2020年基数 2404；2025年目标 4400；指标属性 预期性\n"
+    "“十四五”科技创新主要指标｜科技型中小企业数量#（家）：2020年基数 10340；2025年目标 16000；指标属性 预期性"
+)
+
+
+def test_a_figure_said_of_something_else_in_the_passage_is_caught() -> None:
+    # 4400 is in the passage, but as the 高新技术企业 target, not the 科技型中小企业 one.
+    for passage in (WENZHOU_BOTH, WENZHOU_TABLE):
+        wrong = verify_answer("温州科技型中小企业达到4400家[1]。", {1: passage}).sentences[0]
+        assert not wrong.supported and "4400" in wrong.reason and "原文：“科技型中小企业数量" in wrong.reason
+        right = verify_answer("温州科技型中小企业到2025年达到16000家[1]。温州高新技术企业目标为4400家[1]。", {1: passage})
+        assert [s.supported for s in right.sentences] == [True, True]
+
+
+def test_attribution_check_leaves_vague_and_table_claims_alone() -> None:
+    # Too little wording to tell what the figure is said of: not flagged.
+    assert verify_answer("两地目标分别为16000家和4400家[1]。", {1: WENZHOU_BOTH}).sentences[0].supported
+    # A table cell whose row label is far before it, and a base-year figure.
+    row = "表1：规划目标｜全社会R&D经费投入（亿元）：指标类型 科技投入；2020年 28.2；2025年 58；备注 倍增"
+    claims = "全社会R&D经费投入到2025年达到58亿元[1]。2020年全社会R&D经费投入为28.2亿元[1]。"
+    assert [s.supported for s in verify_answer(claims, {1: row}).sentences] == [True, True]
+    # Years are said of everything and never count as misattributed.
+    assert verify_answer("高新技术企业数量到2025年达到4400家[1]。", {1: WENZHOU_TABLE}).sentences[0].supported
+
+
 def test_figure_must_be_in_a_passage_the_sentence_cites() -> None:
     result = verify_answer("温岭达到1800家[1]。", PASSAGES)  # 1800 is in passage 2, not 1
     assert not result.sentences[0].supported

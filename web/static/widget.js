@@ -62,8 +62,8 @@
 
   function feedbackBar(data, history) {
     var bar = el("div", "qa-feedback");
-    var up = el("button", "", "👍");
-    var down = el("button", "", "👎");
+    var up = el("button", "", "👍 有用");
+    var down = el("button", "", "👎 没用");
     up.type = down.type = "button";
     up.title = "有帮助"; down.title = "没有帮助";
     var note = el("span", "qa-feedback-note");

@@ -1,0 +1,131 @@
+"""Questions that ask several things at once: two places, two years, two sub-questions.
+
+Each facet gets its own best unit (and, for places, its own search), so "温州和温岭分别…"
+is answered with one cited sentence for each side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from answer.extractive import COMPANION_RATIO, Unit, coverage, has_figure, mentions_year
+from answer.question import QuestionProfile
+from index.steering import PLACES, document_place
+from index.types import Hit
+from ingest.types import Document
+
+_SUBQUESTION_END = re.compile(r"[？?；;]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+MIN_SUBQUESTION_CJK = 4
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One thing a question asks about, and how well a unit answers it (None: not at all)."""
+
+    name: str
+    fit: Callable[[Unit], float | None]
+
+
+def split_subquestions(question: str) -> list[str]:
+    """Split a question that asks two things (two ``？``-ended parts) into its parts.
+
+    Example:
+        >>> split_subquestions("2022年立项了多少个项目？2023年又计划实施多少个？")
+        ['2022年立项了多少个项目？', '2023年又计划实施多少个？']
+        >>> split_subquestions("温州的目标是多少？")
+        ['温州的目标是多少？']
+    """
+    parts, start = [], 0
+    for match in _SUBQUESTION_END.finditer(question):
+        parts.append(question[start:match.end()])
+        start = match.end()
+    if question[start:].strip():
+        parts.append(question[start:])
+    parts = [p.strip() for p in parts if len(_CJK.findall(p)) >= MIN_SUBQUESTION_CJK or len(p.split()) >= 4]
+    return parts if len(parts) >= 2 else [question]
+
+
+def place_queries(question: str, places: Sequence[str]) -> dict[str, str]:
+    """One query per place, with the other places' names taken out.
+
+    Example:
+        >>> place_queries("温州和温岭的目标分别是多少？", ["温州", "温岭"])
+        {'温州': '温州和的目标分别是多少？', '温岭': '和温岭的目标分别是多少？'}
+    """
+    queries = {}
+    for place in places:
+        query = question
+        for other in places:
+            if other != place:
+                for name in PLACES[other]:
+                    query = re.sub(re.escape(name), "", query, flags=re.I)
+        queries[place] = query
+    return queries
+
+
+def interleave(hit_lists: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
+    """Merge ranked hit lists round-robin, each chunk once, re-ranked from 1."""
+    merged: list[Hit] = []
+    seen: set[str] = set()
+    for position in range(max((len(h) for h in hit_lists), default=0)):
+        for hits in hit_lists:
+            if position < len(hits) and hits[position].chunk.chunk_id not in seen:
+                seen.add(hits[position].chunk.chunk_id)
+                merged.append(hits[position])
+    return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(merged[:k], start=1)]
+
+
+def question_facets(
+    profile: QuestionProfile,
+    documents: Mapping[str, Document],
+    context: Callable[[Unit], str],
+    part_weights: Sequence[Mapping[str, float]],
+) -> list[Facet]:
+    """The facets of a question: each place of a comparison, each year of a multi-year question,
+    each sub-question."""
+    facets: list[Facet] = []
+    if len(profile.places) >= 2:
+        for place in sorted(profile.places):
+            facets.append(Facet(place, lambda u, p=place: u.score if _unit_place(u, documents) == p or p in u.text else None))
+    if len(profile.years) >= 2:
+        for year in sorted(profile.years):
+            facets.append(Facet(year, lambda u, y=year: u.score if mentions_year(context(u), y) else None))
+    if len(part_weights) >= 2:
+        for i, weights in enumerate(part_weights):
+            facets.append(
+                Facet(f"part{i + 1}", lambda u, w=weights: coverage(u.text, context(u), w) + (0.1 if has_figure(u.text) else 0.0))
+            )
+    return facets
+
+
+def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequence[Facet], limit: int) -> list[Unit]:
+    """Pick the answer units: the best for each facet (or the best overall when the question has
+    no facets), and for list questions the close companions from the same chunk."""
+    if not units:
+        return []
+    chosen: list[Unit] = []
+    for facet in facets:
+        fits = [(fit, -i) for i, unit in enumerate(units) if (fit := facet.fit(unit)) is not None]
+        if fits and len(chosen) < limit:
+            best = units[-max(fits)[1]]
+            if best not in chosen:
+                chosen.append(best)
+    if not chosen:
+        chosen = [units[0]]
+    if profile.wants_list and len(chosen) == 1:
+        best = units[0]
+        for unit in units[1:]:
+            if len(chosen) >= limit:
+                break
+            if unit.hit.chunk.chunk_id == best.hit.chunk.chunk_id and unit.score >= COMPANION_RATIO * best.score:
+                chosen.append(unit)
+        chosen.sort(key=lambda u: (u.hit.rank, u.start))
+    return chosen
+
+
+def _unit_place(unit: Unit, documents: Mapping[str, Document]) -> str:
+    document = documents.get(unit.hit.chunk.doc_id)
+    return document_place(document) if document else ""
