@@ -37,15 +37,13 @@ from index.types import IndexError_  # noqa: E402
 from ingest.loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from ingest.types import CorpusError  # noqa: E402
 from settings import Settings, SettingsError, load_settings  # noqa: E402
-from web.feedback import DEFAULT_FEEDBACK_DB, FeedbackStore  # noqa: E402
+from web.feedback import FeedbackStore  # noqa: E402
 from web.presenters import (  # noqa: E402
     EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, library_rows, stream_prefixes,
 )
 from web.routes import build_router  # noqa: E402
 from web.service import AnswerService, LibraryError  # noqa: E402
 
-DEFAULT_QUEUE_SIZE = 64
-DEFAULT_CONCURRENCY_LIMIT = 2
 STREAM_DELAY_S = 0.02
 LIBRARY_HEADERS = ["文件", "标题", "文号", "成文日期", "段落数"]
 SYSTEM_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "system-ui", "sans-serif"]
@@ -220,20 +218,22 @@ def create_app(
     answerer: Answerer,
     *,
     embedder: Embedder | None = None,
-    feedback_db: str | Path = DEFAULT_FEEDBACK_DB,
-    queue_size: int = DEFAULT_QUEUE_SIZE,
-    concurrency_limit: int = DEFAULT_CONCURRENCY_LIMIT,
+    feedback_db: str | Path | None = None,
+    queue_size: int | None = None,
+    concurrency_limit: int | None = None,
 ) -> FastAPI:
     """Assemble the whole app: JSON API, document view, widget, embed script and the Gradio UI at ``/``.
 
     Args:
         embedder: used to re-index after uploads/deletes (loaded from the settings when needed).
-        feedback_db: SQLite file for 👍/👎 feedback (created if missing).
-        queue_size: most chat events waiting in Gradio's queue.
-        concurrency_limit: chat events processed at once.
+        feedback_db: SQLite file for 👍/👎 feedback (created if missing; default ``settings.feedback_db``).
+        queue_size: most chat events waiting in Gradio's queue (default ``settings.queue_size``).
+        concurrency_limit: chat events processed at once (default ``settings.concurrency_limit``).
     """
     service = AnswerService(settings, answerer, embedder)
-    feedback = FeedbackStore(feedback_db)
+    feedback = FeedbackStore(feedback_db or settings.feedback_db)
+    queue_size = queue_size or settings.queue_size
+    concurrency_limit = concurrency_limit or settings.concurrency_limit
     # FastAPI's own /docs page loads Swagger UI from a CDN: keep it off (offline intranet).
     app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(settings, service, feedback))
@@ -252,10 +252,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, help="port (default 7860)")
     parser.add_argument("--root-path", help="public path prefix behind a reverse proxy, e.g. /policyqa")
-    parser.add_argument("--feedback-db", default=str(DEFAULT_FEEDBACK_DB), help="feedback SQLite file (%(default)s)")
-    parser.add_argument("--queue-size", type=int, default=DEFAULT_QUEUE_SIZE, help="chat queue size (%(default)s)")
-    parser.add_argument("--concurrency-limit", type=int, default=DEFAULT_CONCURRENCY_LIMIT,
-                        help="chat events answered at once (%(default)s)")
+    parser.add_argument("--feedback-db", help="feedback SQLite file (default data/feedback.sqlite3)")
+    parser.add_argument("--queue-size", type=int, help="chat queue size (default 64)")
+    parser.add_argument("--concurrency-limit", type=int, help="chat events answered at once (default 2)")
     parser.add_argument("--no-ingest", action="store_true", help="serve the existing index without updating it")
     return parser.parse_args(argv)
 
@@ -264,8 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Load settings, bring the index up to date, load the answerer once and serve."""
     args = parse_args(argv)
     try:
-        settings = load_settings(args.config, overrides={"host": args.host, "port": args.port,
-                                                         "root_path": args.root_path})
+        settings = load_settings(args.config, overrides={
+            "host": args.host, "port": args.port, "root_path": args.root_path, "feedback_db": args.feedback_db,
+            "queue_size": args.queue_size, "concurrency_limit": args.concurrency_limit,
+        })
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -283,8 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         answerer.ask("温州")  # warm up the tokenizer and the embedder before the first user waits
     except AnswerError:
         pass
-    app = create_app(settings, answerer, embedder=embedder, feedback_db=args.feedback_db,
-                     queue_size=args.queue_size, concurrency_limit=args.concurrency_limit)
+    app = create_app(settings, answerer, embedder=embedder)
     base = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}"
     print(f"政策问答助手 serving {len(answerer.documents)} documents at {base}/  "
           f"(widget {base}/widget, embed script {base}/embed.js, API POST {base}/api/ask)", flush=True)

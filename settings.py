@@ -58,6 +58,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     root_path: str = ""
+    queue_size: int = 64
+    concurrency_limit: int = 2
+    feedback_db: Path = Path("data/feedback.sqlite3")
     max_question_chars: int = 500
     admin_token: str = dataclasses.field(default="", repr=False)
 

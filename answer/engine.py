@@ -19,6 +19,7 @@ from settings import Settings
 
 ANSWER_HITS = 8
 PARAGRAPH_LOOKBACK = 600
+ENGLISH_DENSE_BOOST = 2.0
 RELATED_SHOWN = 3
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -96,11 +97,12 @@ class Answerer:
     def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
         """Search the question; for a comparison of places, also each place on its own."""
         k = self.settings.top_k
-        hits = self.retriever.search(profile.search_text, k=k, mode=mode, doc_ids=doc_ids)
+        boost = ENGLISH_DENSE_BOOST if profile.english else 1.0
+        hits = self.retriever.search(profile.search_text, k=k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
         if len(profile.places) < 2:
             return hits
         per_place = [
-            self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids)
+            self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
             for query in place_queries(profile.search_text, sorted(profile.places)).values()
         ]
         return interleave([*per_place, hits], k)

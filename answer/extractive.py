@@ -25,6 +25,7 @@ _DIGIT = re.compile(r"\d")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|20)\d{2})")
 _CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
+_NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 CONTEXT_CREDIT = 0.5
 NUMBER_BONUS = 0.12
@@ -164,10 +165,12 @@ def mentions_year(text: str, year: str) -> bool:
 
 
 def has_figure(text: str) -> bool:
-    """Whether ``text`` states a figure: digits, or a Chinese numeral with a measure word.
+    """Whether ``text`` states a figure: a number that is not just a list marker or a year, or a
+    Chinese numeral with a measure word.
 
     Example:
-        >>> has_figure("建成十个平台"), has_figure("加快建设平台")
-        (True, False)
+        >>> has_figure("建成十个平台"), has_figure("1.建设瓯江实验室。"), has_figure("到2025年，加快建设"), has_figure("达到30家")
+        (True, False, False, True)
     """
-    return bool(_DIGIT.search(text) or _CHINESE_COUNT.search(text))
+    body = _NOT_FIGURES.sub("", text)
+    return bool(_DIGIT.search(body) or _CHINESE_COUNT.search(body))

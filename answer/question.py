@@ -47,7 +47,20 @@ GLOSSARY = {
     "ratio": "比重", "growth": "增长", "ranking": "排名", "rank": "排名", "national": "国家",
     "provincial": "省级", "space": "面积", "area": "面积", "square meters": "平方米",
     "wenzhou": "温州", "wenling": "温岭", "lucheng": "鹿城", "yueqing": "乐清", "ruian": "瑞安",
-    "researchers": "研发人员", "academicians": "院士", "leading": "领军", "gazelle": "瞪羚",
+    "researchers": "研发人员", "academicians": "院士", "academician": "院士", "leading": "领军", "gazelle": "瞪羚",
+    "personnel": "人员", "r&d personnel": "研发人员", "per 10000": "每万", "per 10,000": "每万", "employed": "就业人员",
+    "innovation and entrepreneurship": "创新创业", "entrepreneurship": "创业", "gathered": "集聚",
+    "municipal": "市级", "municipal-level": "市级", "incubation platform": "孵化平台", "incubation platforms": "孵化平台",
+    "grow": "增长", "each year": "年均", "annual": "年均", "annually": "年均", "period": "期限", "cover": "期限",
+    "loan": "贷款", "loan balance": "贷款余额", "technology enterprises": "科技型企业", "printed": "印发",
+    "issued": "印发", "date": "日期", "newly": "新", "bring in": "引进", "brought in": "引进", "introduced": "引进",
+    "deputy": "代表", "cppcc": "政协", "member": "委员", "s&t": "科技", "science and technology": "科技",
+    "bureau": "局", "overseas": "海外", "germany": "德国", "headquarters": "总部", "project": "项目",
+    "projects": "项目", "team": "团队", "park": "园区", "zone": "园区", "industrial": "工业", "output": "产值",
+    "revenue": "营收", "tax": "税收", "added value": "增加值", "value-added": "增加值", "coverage": "覆盖率",
+    "key technologies": "关键核心技术", "core technologies": "关键核心技术", "talent program": "人才工程",
+    "approved": "审议", "meeting": "会议", "document": "文件", "notice": "通知", "signed": "成文",
+    "yueqing": "乐清", "longgang": "龙港", "ouhai": "瓯海", "yongjia": "永嘉", "pingyang": "平阳",
 }
 
 

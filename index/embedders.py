@@ -82,7 +82,8 @@ class SentenceTransformerEmbedder:
                 "give a local model folder, since this machine cannot download models"
             ) from exc
         self.model_id = f"{ST_PREFIX}{Path(name_or_path).name if Path(name_or_path).exists() else name_or_path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
 

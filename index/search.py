@@ -79,12 +79,15 @@ class Retriever:
         k: int | None = None,
         mode: str = "hybrid",
         doc_ids: Collection[str] | None = None,
+        dense_boost: float = 1.0,
     ) -> list[Hit]:
         """Return up to ``k`` hits for ``query``, best first.
 
         Args:
             mode: ``hybrid`` (default), ``lexical`` or ``dense``.
             doc_ids: restrict the search to these documents.
+            dense_boost: multiplies the dense weight (e.g. for questions in another language,
+                where shared words are few).
 
         Raises:
             ValueError: an unknown mode, or a dense search without an embedder.
@@ -113,7 +116,7 @@ class Retriever:
             found = [(i, s * float(boost[i])) for i, s in found if allowed is None or allowed[i]]
             found.sort(key=lambda pair: -pair[1])
             rankings["dense"] = [i for i, _ in found[:pool]]
-        weights = {"lexical": self._settings.lexical_weight, "dense": self._settings.dense_weight}
+        weights = {"lexical": self._settings.lexical_weight, "dense": self._settings.dense_weight * dense_boost}
         fused = reciprocal_rank_fusion(rankings, weights, self._settings.rrf_k)
         best = sorted(fused.items(), key=lambda pair: -pair[1])[:k]
         sources = {row: "+".join(name for name, rows in rankings.items() if row in rows) for row, _ in best}

@@ -78,17 +78,20 @@ def read_manifest(store_dir: Path) -> dict[str, Any] | None:
 def check_manifest(manifest: dict[str, Any], expected: dict[str, Any], store_dir: Path) -> None:
     """Raise :class:`IndexMismatchError` naming the fix if the index was built differently.
 
-    ``expected`` holds the manifest keys that decide the vectors (model id, chunking…).
+    ``expected`` holds the manifest keys that decide the vectors (model id, chunking…). Another
+    embedder needs ``--rebuild`` (every vector changes); anything else needs a plain ingest, which
+    re-chunks and reuses the vectors of unchanged text.
     """
-    differences = [
-        f"{key}: index has {manifest.get(key)!r}, settings ask for {value!r}"
+    differences = {
+        key: f"{key}: index has {manifest.get(key)!r}, settings ask for {value!r}"
         for key, value in expected.items()
         if manifest.get(key) != value
-    ]
+    }
     if differences:
+        fix = "python -m ingest --rebuild" if "embedder" in differences else "python -m ingest"
         raise IndexMismatchError(
-            f"the index in {store_dir} was built with other settings ({'; '.join(differences)}). "
-            "Rebuild it with `python -m ingest --rebuild`, or change the settings back."
+            f"the index in {store_dir} was built with other settings ({'; '.join(differences.values())}). "
+            f"Update it with `{fix}`, or change the settings back."
         )
 
 

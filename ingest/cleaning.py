@@ -19,6 +19,8 @@ _CJK = "\u4e00-\u9fff"
 _SPACE_BEFORE_DIGIT = re.compile(rf"(?<=[{_CJK}（(])[ \u3000]+(?=\d)")
 _SPACE_AFTER_DIGIT = re.compile(rf"(?<=\d)[ \u3000]+(?=[{_CJK}%％）)])")
 _SENTENCE_END = tuple("。！？；：!?;:）)】")
+_BLOCK_LINES = ("抄送", "联系人", "附件", "主送")
+_ENDS_WITH_DATE = re.compile(r"\d{1,2}\s*日\s*(印发)?\s*$")
 _TITLE_ENDINGS = ("通知", "答复函", "规划", "文件", "方案", "意见")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -133,6 +135,8 @@ def _continues(previous: str, line: str) -> bool:
         return False
     if line.startswith(("——", "注：", "附件")) or previous.endswith(_TITLE_ENDINGS):
         return False
+    if previous.startswith(_BLOCK_LINES) or _ENDS_WITH_DATE.search(line):
+        return False  # signature block: 抄送, 联系人, and the 印发 line
     if len(line) < 20 and not line.endswith(_SENTENCE_END + ("，", "、")):
         return False  # a name, date or signature line, not the tail of a broken sentence
     # Short lines that do not end a sentence are titles, names or captions, not broken prose.

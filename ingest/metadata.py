@@ -13,7 +13,7 @@ from pathlib import Path
 from ingest.types import CorpusError
 
 SIDECAR_SUFFIX = ".meta.json"
-META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种")
+META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种", "主送", "抄送", "印发日期")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d{1,4}号")
 _DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$", re.M)
 _ISSUER = re.compile(r"^(.{2,40}?)\s*文件$", re.M)
@@ -21,6 +21,9 @@ _ISSUER_ENDINGS = ("局", "政府", "委员会", "办公室", "厅", "院")
 _KINDS = ("答复函", "答复", "行动计划", "实施方案", "规划", "通知", "意见", "办法", "报告")
 _QUOTED_TITLE = re.compile(r"《([^《》]{6,80})》")
 _HEADER_LINES = 12
+_SALUTATION = re.compile(r"^(.{2,80})[：:]$")
+_COPY_TO = re.compile(r"^抄送[：:]\s*(.+?)。?$", re.M)
+_PRINTED = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)\s*印发")
 _TITLE_ENDINGS = ("规划", "计划", "方案", "意见", "通知", "办法", "报告", "答复函", "纲要")
 
 
@@ -61,14 +64,17 @@ def _kind(title: str, text: str) -> str:
 
 
 def extract_metadata(text: str) -> dict[str, str]:
-    """Extract title, 发文机关, 文号, 成文日期 and 文种 from a cleaned document text.
+    r"""Extract title, 发文机关, 文号, 成文日期, 文种, 主送, 抄送 and 印发日期 from a cleaned text.
 
     Fields the text does not give are left out.
 
     Example:
-        >>> t = "温州市科学技术局文件\\n温科提复〔2023〕94号\\n关于第142号提案的答复函\\n现答复如下：\\n2023年6月1日"
+        >>> t = "温州市科学技术局文件\n温科提复〔2023〕94号\n关于第142号提案的答复函\n现答复如下：\n2023年6月1日"
         >>> extract_metadata(t)["文号"], extract_metadata(t)["文种"], extract_metadata(t)["成文日期"]
         ('温科提复〔2023〕94号', '答复函', '2023年6月1日')
+        >>> extract_metadata("洪晓畅委员：\n您的提案收悉。\n抄送：市府办。\n办公室 2023年6月21日印发")["抄送"]
+        '市府办'
+
     """
     meta: dict[str, str] = {}
     title = _first_title(text)
@@ -86,7 +92,25 @@ def extract_metadata(text: str) -> dict[str, str]:
     kind = _kind(title, text)
     if kind:
         meta["文种"] = kind
+    addressee = _addressee(text)
+    if addressee:
+        meta["主送"] = addressee
+    copy_to = _COPY_TO.search(text)
+    if copy_to:
+        meta["抄送"] = copy_to.group(1).strip()
+    printed = _PRINTED.search(text)
+    if printed:
+        meta["印发日期"] = printed.group(1)
     return meta
+
+
+def _addressee(text: str) -> str:
+    """The 主送 line: the first short header line that ends with a colon (``周杰代表：``)."""
+    for line in [l.strip() for l in text.split("\n")[: _HEADER_LINES * 3] if l.strip()]:
+        match = _SALUTATION.match(line)
+        if match and not line.startswith(("附件", "抄送")):
+            return match.group(1)
+    return ""
 
 
 def read_sidecar(path: Path) -> dict[str, str]:

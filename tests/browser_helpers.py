@@ -176,7 +176,7 @@ def record_requests(context) -> RequestLog:
     return log
 
 
-def ask_in_chat_page(page, question: str, timeout_ms: int = 30_000):
+def ask_in_chat_page(page, question: str, timeout_ms: int = 60_000):
     """Type ``question`` on the chat page, send it, and return the first source link of the answer."""
     page.locator("#qa-question textarea").fill(question)
     page.locator("#qa-send").click()
@@ -185,7 +185,7 @@ def ask_in_chat_page(page, question: str, timeout_ms: int = 30_000):
     return link
 
 
-def open_widget(page, question: str, timeout_ms: int = 30_000):
+def open_widget(page, question: str, timeout_ms: int = 60_000):
     """Open the embedded widget, ask ``question``; return the widget frame locator once sources show."""
     page.locator("#policyqa-launcher").click()
     frame = page.frame_locator("#policyqa-panel iframe")

@@ -194,6 +194,8 @@ def test_gradio_client_ask_endpoint(served):
     assert result["citations"][0]["doc_id"] == "wenzhou.txt"
     followup = client.predict("那温岭呢？", [FACT_QUESTION], None, api_name="/ask")
     assert followup["citations"][0]["doc_id"] == "wenling.txt"
+    with pytest.raises(Exception, match="问题为空"):
+        client.predict("   ", api_name="/ask")
 
 
 def test_feedback_api_stores_rows_and_exports_thumbs_down(served, tmp_path):

@@ -30,6 +30,8 @@ from tests.browser_helpers import (
     serve_static,
     write_embed_page,
 )
+from tests.fakes import FakeEmbedder
+from web.feedback import FeedbackStore
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +89,7 @@ def assert_cited_mark_shown(page, answerer) -> None:
     assert mark.text_content() == answerer.documents[doc_id].text[start:end]
     page.wait_for_function(
         "() => { const r = document.getElementById('cited').getBoundingClientRect();"
-        " return r.top >= 0 && r.top < window.innerHeight; }", timeout=5000)
+        " return r.top >= 0 && r.top < window.innerHeight; }", timeout=10_000)
 
 
 def test_chat_page_answers_and_source_opens_highlighted_document(app_server, context):
@@ -115,7 +117,7 @@ def test_chat_page_follow_up_filter_and_new_conversation(app_server, context):
     page.locator("#qa-question textarea").fill("那温岭呢？")
     page.locator("#qa-send").click()
     searched = page.locator("#qa-chatbot .qa-searched")
-    searched.wait_for(timeout=30_000)
+    searched.wait_for(timeout=60_000)
     assert searched.text_content().startswith("检索问题：") and "温岭" in searched.text_content()
     page.locator("#qa-new").click()
     page.wait_for_function("() => document.querySelectorAll('#qa-chatbot .qa-answer').length === 0", timeout=10_000)
@@ -163,7 +165,7 @@ def test_widget_embedded_in_another_page_answers_with_sources(app_server, contex
     # Untrusted document text is shown as text inside the widget too.
     frame.locator("#qa-input").fill(XSS_QUESTION)
     frame.locator("#qa-send").click()
-    frame.locator(".qa-bot").nth(1).locator(".qa-quote").first.wait_for(timeout=30_000)
+    frame.locator(".qa-bot").nth(1).locator(".qa-quote").first.wait_for(timeout=60_000)
     assert "<script>alert(1)</script>" in frame.locator(".qa-bot").nth(1).locator(".qa-quote").first.text_content()
     assert context.dialogs == []
     # Feedback from the widget is accepted.
@@ -191,6 +193,40 @@ def test_no_request_leaves_the_app_or_the_embedding_page(app_server, context, em
     assert host_of(url) in hosts and host_of(embed_page_url) in hosts and len(log.urls) > 10
     assert all(u.startswith("http://127.0.0.1:") for u in log.urls if "://" in u and not u.startswith(("data:", "blob:")))
     assert log.outside(allowed) == [], f"requests outside the app and the embedding page: {log.outside(allowed)}"
+
+
+def test_feedback_and_library_upload_in_the_chat_page(browser, tmp_path):
+    settings = fixture_settings(tmp_path, admin_token="tok")
+    embedder = FakeEmbedder()
+    app = create_app(settings, build_fixture_answerer(settings, embedder), embedder=embedder,
+                     feedback_db=tmp_path / "feedback.sqlite3")
+    upload = tmp_path / "新区规划.txt"
+    upload.write_text("新区规划\n\n一、目标\n新区孵化器面积达到99万平方米。\n", encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    with serve_app(app) as url:
+        page = context.new_page()
+        page.goto(url)
+        ask_in_chat_page(page, FACT_QUESTION)
+        page.locator("#qa-chatbot button[aria-label='Dislike']").last.click()
+        page.get_by_text("已记录👎").wait_for(timeout=10_000)
+        page.get_by_label("补充说明（可选）").fill("应该引用温州规划的指标表")
+        page.get_by_role("button", name="提交说明").click()
+        page.get_by_text("已记录说明").wait_for(timeout=10_000)
+        page.get_by_role("tab", name="文件库").click()
+        page.get_by_text("上传或删除文件").click()
+        page.get_by_label("管理员令牌").fill("tok")
+        page.locator("input[type=file][multiple]").set_input_files(str(upload))
+        page.get_by_text("新区规划.txt").first.wait_for(timeout=10_000)
+        page.get_by_role("button", name="上传并更新索引").click()
+        page.get_by_text("已上传 新区规划.txt").wait_for(timeout=60_000)
+        assert "新区规划.txt" in page.locator("#qa-library").inner_text()
+    context.close()
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    rows = store.rows()
+    store.close()
+    assert [(r.rating, r.question, r.comment) for r in rows] == [("down", FACT_QUESTION, "应该引用温州规划的指标表")]
+    assert rows[0].sources and rows[0].sources[0]["doc_id"] == "wenzhou.txt"
+    assert (settings.corpus_dir / "新区规划.txt").is_file()
 
 
 def test_screenshots_exist_in_the_docs():

@@ -73,7 +73,7 @@ def test_ingest_with_another_model_needs_rebuild(settings, fake_embedder):
 
 def test_changed_chunking_is_a_mismatch_for_queries(settings, fake_embedder):
     build_index(settings, fake_embedder)
-    with pytest.raises(IndexMismatchError, match="chunk_size"):
+    with pytest.raises(IndexMismatchError, match=r"chunk_size.*`python -m ingest`"):
         open_index(settings.replace(chunk_size=500), fake_embedder.model_id)
 
 

@@ -128,7 +128,7 @@ def inline_html(text: str) -> str:
     """Escape ``text`` for HTML on one line (line breaks become ``<br>``, so Markdown never sees a blank line).
 
     Example:
-        >>> inline_html("a<b>\n\nc")
+        >>> inline_html("a<b>\\n\\nc")
         'a&lt;b&gt;<br><br>c'
     """
     return html.escape(text).replace("\r", "").replace("\n", "<br>")

@@ -1,0 +1,84 @@
+"""Answering on a small fixture corpus (fake embedder): citations, abstention, follow-ups, errors."""
+
+import pytest
+
+from answer.engine import Answerer, validate_question
+from answer.followup import rewrite_followup
+from answer.types import EmptyQuestionError, QuestionTooLongError
+from index.build import build_index
+from index.search import Retriever, open_index
+
+
+@pytest.fixture()
+def answerer(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    return Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
+
+
+def test_answer_quotes_the_sentence_and_cites_its_passage(answerer):
+    answer = answerer.ask("温州到2025年高能级创新平台累计数达到多少家？")
+    assert not answer.abstained
+    assert "30" in answer.text and "[1]" in answer.text
+    citation = answer.citations[0]
+    assert citation.doc_id == "wenzhou.txt" and "30家" in citation.quote
+    document = answerer.documents[citation.doc_id]
+    assert document.text[citation.start:citation.end] == citation.quote
+    assert len(answer.text) < 200
+
+
+def test_table_row_answer(answerer):
+    answer = answerer.ask("温岭省级众创空间2025年目标是多少家？")
+    assert "8" in answer.text and answer.citations[0].doc_id == "wenling.txt"
+    assert "省级众创空间" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["温州到2030年高新技术企业要达到多少家？", "杭州的高新技术企业目标是多少家？", "瓯江实验室的总投资是多少亿元？"],
+)
+def test_unsupported_year_place_or_figure_abstains(answerer, question):
+    answer = answerer.ask(question)
+    assert answer.abstained and answer.text.startswith("资料中未找到")
+    assert not answer.citations and answer.related
+
+
+def test_followup_is_searched_as_a_standalone_question(answerer):
+    answer = answerer.ask("那温岭呢？", history=["温州到2025年科技型中小企业要达到多少家？"])
+    assert answer.searched_question == "温岭到2025年科技型中小企业要达到多少家？"
+    assert "1800" in answer.text and answer.citations[0].doc_id == "wenling.txt"
+
+
+def test_comparison_cites_both_sides(answerer):
+    answer = answerer.ask("温州和温岭到2025年科技型中小企业分别要达到多少家？")
+    assert "16000" in answer.text and "1800" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"wenzhou.txt", "wenling.txt"}
+
+
+def test_english_question_is_answered_from_chinese_sources(answerer):
+    answer = answerer.ask("How many sci-tech SMEs does Wenling target by 2025?")
+    assert "1800" in answer.text and answer.citations[0].doc_id == "wenling.txt"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "？？", "\n"])
+def test_empty_question_is_a_clear_error(answerer, question):
+    with pytest.raises(EmptyQuestionError, match="问题为空"):
+        answerer.ask(question)
+
+
+def test_too_long_question_is_a_clear_error():
+    with pytest.raises(QuestionTooLongError, match="上限 10 字"):
+        validate_question("温州" * 10, 10)
+
+
+@pytest.mark.parametrize(
+    "question, history, expected",
+    [
+        ("那温岭呢？", ["温州到2025年科技型中小企业要达到多少家？"], "温岭到2025年科技型中小企业要达到多少家？"),
+        ("2023年呢？", ["鹿城区2022年新增孵化面积是多少？"], "鹿城区2023年新增孵化面积是多少？"),
+        ("温岭到2025年高新技术企业要达到多少家？", ["温州的目标是多少？"], "温岭到2025年高新技术企业要达到多少家？"),
+        ("占地面积多大？", ["温州国家农业科技园区在哪里？"], "温州国家农业科技园区在哪里？ 占地面积多大"),
+        ("那温岭呢？", [], "那温岭呢？"),
+    ],
+)
+def test_followup_rewriting(question, history, expected):
+    assert rewrite_followup(question, history) == expected
