@@ -8,19 +8,24 @@ from typing import Collection, Sequence
 
 from answer.extractive import Unit, has_figure, mentions_year, score_units, weigh_terms
 from answer.facets import choose_units, interleave, place_queries, question_facets, split_subquestions
-from answer.quoting import quote_unit
+from answer.quoting import card_field, quote_unit
 from answer.followup import rewrite_followup
 from answer.question import QuestionProfile, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
 from index.steering import document_place
 from index.types import Hit
+from ingest.pipeline import CARD_MARK
+from ingest.types import Document
 from settings import Settings
 
 ANSWER_HITS = 8
 PARAGRAPH_LOOKBACK = 600
 ENGLISH_DENSE_BOOST = 2.0
+META_CARD_DOCS = 3
+_DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
+_YEAR = re.compile(r"(?:19|20)\d{2}(?=\s*年)")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -42,6 +47,22 @@ def validate_question(question: str, max_chars: int) -> str:
     return stripped
 
 
+def reporting_years(document: Document, paragraph: str) -> str:
+    """The years a reply speaks of without naming them: one dated 2023 reports on 2022 and plans
+    2023. Only for paragraphs that name no year themselves, and only for replies (答复函).
+
+    Example:
+        >>> d = Document("r", "r", "答复", "", "0", meta={"文种": "答复函", "成文日期": "2023年6月20日"})
+        >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位")
+        ('2022年 2023年', '')
+    """
+    date = document.meta.get("成文日期", "")
+    if document.meta.get("文种") != "答复函" or not _YEAR.match(date) or _YEAR.search(paragraph):
+        return ""
+    year = int(date[:4])
+    return f"{year - 1}年 {year}年"
+
+
 class Answerer:
     """Retrieves passages for a question and composes a short, cited answer (extractive)."""
 
@@ -49,6 +70,7 @@ class Answerer:
         self.retriever = retriever
         self.settings = settings
         self.documents = retriever.index.documents
+        self._cards = {c.doc_id: c for c in retriever.index.chunks if c.start == 0}
 
     def ask(
         self,
@@ -70,7 +92,7 @@ class Answerer:
         hits = self._search(profile, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
-        units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
+        units = score_units(self._with_cards(hits[:ANSWER_HITS], profile), self.documents, profile, terms.weights)
         part_weights = [
             weigh_terms(lexical.tokenizer.tokens(part), lexical.idf, profile.english).weights
             for part in split_subquestions(profile.search_text)
@@ -93,6 +115,18 @@ class Answerer:
             searched_question=searched,
             related=related,
         )
+
+    def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
+        """For a question about filing fields, add the document cards of the documents found."""
+        if not profile.asks_meta:
+            return hits
+        present = {h.chunk.chunk_id for h in hits}
+        extra = []
+        for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits[:META_CARD_DOCS]):
+            card = self._cards.get(doc_id)
+            if card is not None and card.chunk_id not in present:
+                extra.append(Hit(card, 0.0, len(hits) + len(extra) + 1, "card"))
+        return [*hits, *extra]
 
     def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
         """Search the question; for a comparison of places, also each place on its own."""
@@ -123,6 +157,13 @@ class Answerer:
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
             return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
+        texts = [u.text for u in chosen]
+        if profile.meta_field and all(t.startswith(CARD_MARK) and not card_field(t, profile.meta_field) for t in texts):
+            return f"资料中未找到该文件的{profile.meta_field}，无法回答“{subject}”。"
+        if profile.measure and not any(profile.measure.replace("亿元", "亿") in t for t in texts):
+            return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
+        if profile.wants_date and not any(_DATE.search(t) for t in texts):
+            return f"资料中未找到“{subject}”所问的具体日期。"
         if profile.wants_number and not any(has_figure(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
@@ -133,7 +174,8 @@ class Answerer:
         if document is None:
             return unit.hit.chunk.text[: unit.end]
         start = max(document.text.rfind("\n\n", 0, unit.doc_start), unit.doc_start - PARAGRAPH_LOOKBACK, 0)
-        return f"{document.title} {unit.hit.chunk.heading_path} {document.text[start:unit.doc_end]}"
+        paragraph = document.text[start:unit.doc_end]
+        return f"{document.title} {unit.hit.chunk.heading_path} {paragraph} {reporting_years(document, paragraph)}"
 
     def _unit_place(self, unit: Unit) -> str:
         document = self.documents.get(unit.hit.chunk.doc_id)

@@ -37,6 +37,9 @@ COMPANION_RATIO = 0.85
 NOVELTY_BONUS = 0.1
 NOVELTY_SCALE = 20
 CARD_PENALTY = 0.3
+CARD_BONUS = 0.25
+LIST_BONUS = 0.04
+LIST_CAP = 5
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,10 @@ def score_units(
             score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
             if profile.wants_number and has_figure(text):
                 score += NUMBER_BONUS
-            if text.startswith(CARD_MARK) and not profile.asks_meta:
-                score -= CARD_PENALTY
+            if text.startswith(CARD_MARK):
+                score += CARD_BONUS if profile.meta_field else 0.0 if profile.asks_meta else -CARD_PENALTY
+            if profile.wants_list:
+                score += LIST_BONUS * min(enumeration_size(text), LIST_CAP)
             for year in profile.years:
                 score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
             if profile.places and place not in profile.places and not any(p in text for p in profile.places):
@@ -149,6 +154,17 @@ def novelty(text: str, question: str) -> int:
     asked_numbers = set(_NUMBER.findall(question))
     new_chars = sum(1 for ch in text if _CJK.match(ch) and ch not in asked)
     return new_chars + sum(len(n) for n in set(_NUMBER.findall(text)) - asked_numbers)
+
+
+def enumeration_size(text: str) -> int:
+    """How many items a sentence enumerates (``甲、乙和丙`` → 3; 0 when it lists nothing).
+
+    Example:
+        >>> enumeration_size("聚焦智能装备、生命健康、新能源等新兴产业"), enumeration_size("加强组织领导。")
+        (3, 0)
+    """
+    separators = text.count("、") + len(re.findall(r"以及|和|及", text))
+    return separators + 1 if text.count("、") else 0
 
 
 def mentions_year(text: str, year: str) -> bool:

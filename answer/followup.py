@@ -67,14 +67,16 @@ def rewrite_followup(question: str, history: Sequence[str]) -> str:
         '温岭到2025年科技型中小企业要达到多少家？'
         >>> rewrite_followup("2023年呢？", ["鹿城区2022年新增孵化面积是多少？"])
         '鹿城区2023年新增孵化面积是多少？'
+        >>> rewrite_followup("那鹿城到2024年呢？", ["温州到2025年孵化器要达到多少家？"])
+        '鹿城到2024年孵化器要达到多少家？'
     """
     earlier = [h.strip() for h in history if h and h.strip()]
     if not earlier or not is_followup(question):
         return question
     previous = earlier[-1]
-    new_places = question_places(question)
-    for rewritten in (_replace_places(previous, new_places), _replace_year(previous, question)):
-        if rewritten:
-            return rewritten
+    rewritten = _replace_places(previous, question_places(question)) or previous
+    rewritten = _replace_year(rewritten, question) or rewritten
+    if rewritten != previous:
+        return rewritten
     cleaned = _FOLLOWUP_CUES.sub("", question.strip()).strip(" ，,？?")
     return f"{previous} {cleaned}".strip() if cleaned else previous

@@ -21,6 +21,20 @@ _ASKS_META = re.compile(
     r"哪位|答复的是|什么会议|审议|document number|issued|date|who signed|addressed",
     re.I,
 )
+# Which filing field a metadata question asks for (checked in this order).
+META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("印发日期", re.compile(r"印发(日期|时间)|哪天印发|printed")),
+    ("成文日期", re.compile(r"成文日期|落款日期|落款|哪天|哪一天|日期|what date|\bdate\b|signed", re.I)),
+    ("文号", re.compile(r"文号|字号|document number", re.I)),
+    ("抄送", re.compile(r"抄送|copied to", re.I)),
+    ("主送", re.compile(r"主送|答复(的是)?哪位|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
+    ("发文机关", re.compile(r"发文机关|哪个部门|哪两个部门|哪些部门|哪个单位|联合印发|谁印发|谁发|issued by|which (department|bureau)", re.I)),
+    ("标题", re.compile(r"标题|题目|文件名|title", re.I)),
+)
+_MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平方米|亩|吨|台|件|人年)")
+_MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
+_RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
+_WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -75,6 +89,9 @@ class QuestionProfile:
     is_comparison: bool
     wants_many: bool
     asks_meta: bool
+    meta_field: str  # the filing field asked for ('' when none)
+    measure: str  # the unit the figure must come in ('亿元', '元' for money…; '' when any)
+    wants_date: bool
     years: frozenset[str]
     places: frozenset[str]
     english: bool
@@ -103,6 +120,21 @@ def is_english(question: str) -> bool:
     return len(_LATIN.findall(question)) > 2 * len(_CJK.findall(question))
 
 
+def asked_measure(question: str) -> str:
+    """The unit a figure must be given in for the question to be answered ('' when any will do).
+
+    Example:
+        >>> asked_measure("要实现多少亿元产值？"), asked_measure("总投资额是多少？"), asked_measure("比重是多少？")
+        ('亿元', '元', '')
+    """
+    match = _MEASURE.search(question)
+    if match:
+        return match.group(1)
+    if _MONEY.search(question) and not _RATIO.search(question):
+        return "元"
+    return ""
+
+
 def profile_question(question: str) -> QuestionProfile:
     """Describe what ``question`` asks for.
 
@@ -122,6 +154,9 @@ def profile_question(question: str) -> QuestionProfile:
         is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
         wants_many=bool(_WANTS_MANY.search(question)),
         asks_meta=bool(_ASKS_META.search(question)),
+        meta_field=next((name for name, cue in META_FIELD_CUES if cue.search(question)), ""),
+        measure=asked_measure(question),
+        wants_date=bool(_WANTS_DATE.search(question)),
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(question_places(question)),
         english=english,

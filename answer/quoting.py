@@ -8,6 +8,7 @@ from typing import Mapping
 from answer.extractive import NUMBER_BONUS, coverage, has_figure, novelty
 from answer.question import QuestionProfile
 from answer.sentences import split_clauses
+from ingest.pipeline import CARD_MARK
 from ingest.tables import ROW_MARK
 
 MAX_QUOTE_CHARS = 150
@@ -88,12 +89,29 @@ def quote_row(row: str, weights: Mapping[str, float], profile: QuestionProfile) 
     return f"{head}：{quoted}"[:MAX_ROW_QUOTE_CHARS]
 
 
+def card_field(card: str, field: str) -> str:
+    """The ``field：value`` part of a document card line ('' when the card lacks the field).
+
+    Example:
+        >>> card = "【文件信息】标题：温岭市规划；文号：温发改〔2021〕170号；文种：规划。"
+        >>> card_field(card, "文号"), card_field(card, "抄送")
+        ('文号：温发改〔2021〕170号', '')
+    """
+    for part in card[len(CARD_MARK):].rstrip("。").split("；"):
+        if part.startswith(f"{field}："):
+            return part
+    return ""
+
+
 def quote_unit(text: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
-    """The words to quote from an answer unit (a sentence or a table row line)."""
+    """The words to quote from an answer unit (a document card, a table row line, a sentence)."""
+    if text.startswith(CARD_MARK) and profile.meta_field and card_field(text, profile.meta_field):
+        title = card_field(text, "标题")
+        return f"{title[len('标题：'):]}，{card_field(text, profile.meta_field)}"
     if ROW_MARK in text and "：" in text:
         return quote_row(text, weights, profile)
     start, end = best_window(text, weights, profile)
     return text[start:end].strip().rstrip("，,；;：:")
 
 
-__all__ = ["best_window", "has_figure", "novelty", "quote_row", "quote_unit"]
+__all__ = ["best_window", "card_field", "has_figure", "novelty", "quote_row", "quote_unit"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Mapping, Sequence
 
 UNSUPPORTED_MARK = "⚠️(未在引用中找到依据)"
@@ -44,7 +44,8 @@ class SentenceCheck:
         start, end: its span in the answer text (trailing markers included).
         cited: the passage numbers its markers name, in order, without repeats.
         figures: the figures it states (as written, normalised).
-        supported: False when it is flagged (bad marker, figure not found, figure uncited).
+        supported: False when it is flagged (bad marker, figure not found or said of something
+            else, figure uncited).
         reason: why it is flagged ('' when supported).
     """
 
