@@ -110,18 +110,22 @@ def format_passage(n: int, passage: Citation) -> str:
 
 
 def build_system_prompt(passages: Sequence[Citation]) -> str:
-    """The system prompt: the rules, then the passages numbered 1..n in the given order."""
+    """The instructions: the rules, then the passages numbered 1..n in the given order."""
     numbered = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
     return f"{ANSWER_RULES}\n\n资料：\n{numbered}"
 
 
 def build_answer_messages(question: str, passages: Sequence[Citation]) -> list[dict[str, str]]:
-    """Chat messages asking ``question`` over ``passages`` (numbered 1..n in the given order)."""
+    """Chat messages asking ``question`` over ``passages`` (numbered 1..n in the given order).
+
+    The rules and passages go in the user message, not a system message: some servers' chat
+    templates drop system messages (llama.cpp's Gemma format does), every template keeps this.
+    """
     if is_english(question):
-        user = f"Question: {question}\nAnswer in English, with [n] after each claim."
+        ask = f"Question: {question}\nAnswer in English, with [n] after each claim."
     else:
-        user = f"问题：{question}"
-    return [{"role": "system", "content": build_system_prompt(passages)}, {"role": "user", "content": user}]
+        ask = f"问题：{question}"
+    return [{"role": "user", "content": f"{build_system_prompt(passages)}\n\n{ask}"}]
 
 
 REWRITE_RULES = """把用户的最后一个问题改写成一个不依赖上下文、可以单独检索的完整问题。
@@ -129,10 +133,11 @@ REWRITE_RULES = """把用户的最后一个问题改写成一个不依赖上下�
 
 
 def build_rewrite_messages(question: str, history: Sequence[str]) -> list[dict[str, str]]:
-    """Chat messages asking for a stand-alone version of ``question`` given earlier questions."""
+    """Chat messages asking for a stand-alone version of ``question`` given earlier questions
+    (one user message, like :func:`build_answer_messages`)."""
     earlier = "\n".join(f"- {h.strip()}" for h in history if h and h.strip())
-    user = f"之前的问题：\n{earlier}\n\n最后一个问题：{question.strip()}\n\n改写后的问题："
-    return [{"role": "system", "content": REWRITE_RULES}, {"role": "user", "content": user}]
+    user = f"{REWRITE_RULES}\n\n之前的问题：\n{earlier}\n\n最后一个问题：{question.strip()}\n\n改写后的问题："
+    return [{"role": "user", "content": user}]
 
 
 # ---------------------------------------------------------------------------------------------

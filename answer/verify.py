@@ -23,7 +23,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%
 _MARKER = re.compile(r"[\[［【]\s*(\d+(?:\s*[,，、\-–~]\s*\d+)*)\s*[\]］】]")
 _SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*|\.(?=\s|$)|\n+")
 _LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,2}$")
-_LEADING_MARKERS = re.compile(r"(?:\s*" + _MARKER.pattern + r")+")
+_LEADING_MARKERS = re.compile(r"(?:[ \t]*" + _MARKER.pattern + r")+")
 _ENUMERATOR = re.compile(r"^\s*(?:[-*•]\s*)?(?:\d{1,2}[.、)）](?!\d)|[（(]\d{1,2}[）)])\s*")
 _FULLWIDTH_GROUPS = re.compile(r"(?<![０-９])[０-９]{1,3}(?:，[０-９]{3})+(?![０-９])")
 _THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?![\d,])")

@@ -73,8 +73,21 @@ def expected_manifest(settings: Settings, embedder_id: str) -> dict[str, object]
     }
 
 
+def lexical_text(chunk: Chunk) -> str:
+    r"""The text BM25 indexes for a chunk: its section path, then the span.
+
+    The document title is left out: shared by every chunk of a document, it would make the
+    shortest chunks win any question that names the document (steering handles titles).
+
+    Example:
+        >>> lexical_text(Chunk("a.txt#0", "a.txt", "达到560家。", 5, 12, "一、目标"))
+        '一、目标\n达到560家。'
+    """
+    return f"{chunk.heading_path}\n{chunk.text}"
+
+
 def index_text(document: Document, chunk: Chunk) -> str:
-    """The text that is embedded and searched for a chunk: title and section, then the span.
+    """The text that is embedded for a chunk: title and section, then the span.
 
     Example:
         >>> d = Document("a.txt", "a.txt", "温岭市规划", "一、目标\\n达到560家。", "0")
@@ -155,7 +168,7 @@ def build_index(
         timings["embed"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        lexical = LexicalIndex.build(texts, tokenizer or Tokenizer())
+        lexical = LexicalIndex.build([lexical_text(c) for c in chunks], tokenizer or Tokenizer())
         manifest = {
             **expected,
             "dim": int(vectors.shape[1]),
@@ -238,4 +251,4 @@ def _embed_with_reuse(
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
 
 
-__all__ = ["BuildReport", "SUPPORTED_SUFFIXES", "build_index", "expected_manifest", "index_text"]
+__all__ = ["BuildReport", "SUPPORTED_SUFFIXES", "build_index", "expected_manifest", "index_text", "lexical_text"]

@@ -8,7 +8,7 @@ from typing import Collection, Mapping
 
 import numpy as np
 
-from index.build import expected_manifest, index_text
+from index.build import expected_manifest
 from index.dense import read_dense_index, search_dense
 from index.embedders import Embedder
 from index.lexical import LexicalIndex
@@ -29,7 +29,6 @@ class SearchIndex:
     manifest: Mapping[str, object]
     documents: Mapping[str, Document]
     chunks: tuple[Chunk, ...]
-    texts: tuple[str, ...]
     dense: object
     lexical: LexicalIndex
 
@@ -45,10 +44,9 @@ def open_index(settings: Settings, embedder_id: str, tokenizer: Tokenizer | None
     stored = load_stored_index(store_dir)
     check_manifest(stored.manifest, expected_manifest(settings, embedder_id), store_dir)
     documents = {d.doc_id: d for d in stored.documents}
-    texts = tuple(index_text(documents[c.doc_id], c) for c in stored.chunks)
     dense = read_dense_index(version_folder(store_dir, "dense.faiss"))
-    lexical = LexicalIndex.load(version_folder(store_dir, "bm25"), len(texts), tokenizer or Tokenizer())
-    return SearchIndex(stored.manifest, documents, stored.chunks, texts, dense, lexical)
+    lexical = LexicalIndex.load(version_folder(store_dir, "bm25"), len(stored.chunks), tokenizer or Tokenizer())
+    return SearchIndex(stored.manifest, documents, stored.chunks, dense, lexical)
 
 
 def reciprocal_rank_fusion(rankings: Mapping[str, list[int]], weights: Mapping[str, float], k: int) -> dict[int, float]:

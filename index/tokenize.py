@@ -12,7 +12,7 @@ import re
 import threading
 from functools import cached_property
 
-TOKENIZER_VERSION = 2  # bump when tokens change: the BM25 index must be rebuilt
+TOKENIZER_VERSION = 3  # bump when tokens change: the BM25 index must be rebuilt
 DOMAIN_TERMS = (
     "高新区", "高新园区", "国家高新区", "省级高新区", "科技型中小企业", "高新技术企业", "高新技术产业",
     "高能级创新平台", "创新平台", "新型研发机构", "科技小巨人", "科技领军企业", "瞪羚企业", "孵化器",

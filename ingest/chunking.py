@@ -14,6 +14,7 @@ from ingest.structure import find_headings, heading_path_at, top_level_spans
 from ingest.tables import ROW_MARK
 from ingest.types import Chunk, Document
 
+ROW_CHUNK_FACTOR = 3  # a table row up to this many chunk sizes stays one chunk: cut, it loses its label
 CHINESE_SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "，", ""]
 
 
@@ -76,7 +77,7 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
     for section_start, section_end in top_level_spans(text, headings):
         for block_start, block_end, is_row in _blocks(text, section_start, section_end):
             block = text[block_start:block_end]
-            if is_row and len(block) <= chunk_size:
+            if is_row and len(block) <= ROW_CHUNK_FACTOR * chunk_size:
                 pieces = [(0, block)]
             else:
                 pieces = [(p.metadata["start_index"], p.page_content) for p in splitter.create_documents([block])]

@@ -12,7 +12,7 @@ from ingest.metadata import SIDECAR_SUFFIX, extract_metadata, read_sidecar
 from ingest.types import CorpusError, Document
 
 CARD_MARK = "【文件信息】"
-PIPELINE_VERSION = 5  # bump when cleaning, tables or metadata change what documents contain
+PIPELINE_VERSION = 6  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ingest.chunking import split_into_chunks
+from ingest.chunking import ROW_CHUNK_FACTOR, split_into_chunks
+from ingest.tables import ROW_MARK
 from ingest.pipeline import load_document
 from ingest.structure import find_headings, top_level_spans
 from ingest.types import Document
@@ -27,7 +28,8 @@ def test_spans_reproduce_text_and_sizes_hold(text, size, overlap_ratio):
     chunks = split_into_chunks(_doc(text), size, overlap)
     for chunk in chunks:
         assert text[chunk.start:chunk.end] == chunk.text
-        assert 0 < len(chunk.text) <= size
+        is_row = ROW_MARK in chunk.text and "\n" not in chunk.text
+        assert 0 < len(chunk.text) <= (ROW_CHUNK_FACTOR * size if is_row else size)
 
 
 @hsettings(max_examples=150, deadline=None)
@@ -51,6 +53,12 @@ def test_chunks_never_straddle_top_level_sections(text, size):
 def test_bad_overlap_is_a_clear_error():
     with pytest.raises(ValueError, match="overlap"):
         split_into_chunks(_doc("一、总则"), 100, 100)
+
+
+def test_table_rows_are_chunks_of_their_own():
+    text = "一、目标\n正文。\n表1｜高新技术企业数（家）：2025年 560\n表1｜省级众创空间（家）：2025年 8\n后文。"
+    chunks = [c.text for c in split_into_chunks(_doc(text), 200, 0)]
+    assert "表1｜高新技术企业数（家）：2025年 560" in chunks and "表1｜省级众创空间（家）：2025年 8" in chunks
 
 
 def test_short_numbered_list_stays_in_one_chunk():
