@@ -92,7 +92,8 @@ class Answerer:
         hits = self._search(profile, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
-        units = score_units(self._with_cards(hits[:ANSWER_HITS], profile), self.documents, profile, terms.weights)
+        hits = self._with_cards(hits, profile)
+        units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
         part_weights = [
             weigh_terms(lexical.tokenizer.tokens(part), lexical.idf, profile.english).weights
             for part in split_subquestions(profile.search_text)
@@ -117,16 +118,18 @@ class Answerer:
         )
 
     def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
-        """For a question about filing fields, add the document cards of the documents found."""
-        if not profile.asks_meta:
+        """For a question about filing fields (文号, 发文机关…), put the document cards of the
+        documents found right after the best hit: the card is the passage that answers it."""
+        if not profile.asks_meta or not hits:
             return hits
         present = {h.chunk.chunk_id for h in hits}
-        extra = []
-        for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits[:META_CARD_DOCS]):
-            card = self._cards.get(doc_id)
-            if card is not None and card.chunk_id not in present:
-                extra.append(Hit(card, 0.0, len(hits) + len(extra) + 1, "card"))
-        return [*hits, *extra]
+        cards = [
+            self._cards[doc_id]
+            for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits[:META_CARD_DOCS])
+            if doc_id in self._cards and self._cards[doc_id].chunk_id not in present
+        ]
+        merged = [hits[0], *(Hit(card, hits[0].score, 0, "card") for card in cards), *hits[1:]]
+        return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(merged, start=1)]
 
     def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
         """Search the question; for a comparison of places, also each place on its own."""
@@ -158,8 +161,10 @@ class Answerer:
         if places and not covered_places:
             return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
         texts = [u.text for u in chosen]
-        if profile.meta_field and all(t.startswith(CARD_MARK) and not card_field(t, profile.meta_field) for t in texts):
-            return f"资料中未找到该文件的{profile.meta_field}，无法回答“{subject}”。"
+        cards = [t for t in texts if t.startswith(CARD_MARK)]
+        if profile.meta_fields and cards and len(cards) == len(texts):
+            if not any(card_field(t, name) for t in cards for name in profile.meta_fields):
+                return f"资料中未找到该文件的{'、'.join(profile.meta_fields)}，无法回答“{subject}”。"
         if profile.measure and not any(profile.measure.replace("亿元", "亿") in t for t in texts):
             return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
         if profile.wants_date and not any(_DATE.search(t) for t in texts):

@@ -130,7 +130,7 @@ def score_units(
             if profile.wants_number and has_figure(text):
                 score += NUMBER_BONUS
             if text.startswith(CARD_MARK):
-                score += CARD_BONUS if profile.meta_field else 0.0 if profile.asks_meta else -CARD_PENALTY
+                score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY
             if profile.wants_list:
                 score += LIST_BONUS * min(enumeration_size(text), LIST_CAP)
             for year in profile.years:

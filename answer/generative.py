@@ -205,6 +205,7 @@ def generate_answer(
     history: Sequence[str] = (),
     remove_unsupported: bool = False,
     answer_abstained: bool = False,
+    max_tokens: int = llm.MAX_ANSWER_TOKENS,
 ) -> Answer:
     """The generative answer to the extractive answer's question, or the extractive one with a notice.
 
@@ -216,13 +217,14 @@ def generate_answer(
         remove_unsupported: drop unsupported sentences instead of marking them.
         answer_abstained: ask the model even when the extractive answer abstained (off: the
             extractive checks for missing years, places and figures are kept as a gate).
+        max_tokens: the longest reply asked for.
     """
     started = time.perf_counter()
     if not llm.llm_enabled(settings) or (extractive.abstained and not answer_abstained) or not extractive.hits:
         return extractive
     passages = passages_for(extractive, documents)
     try:
-        raw = llm.complete(settings, answer_messages(extractive, passages, history))
+        raw = llm.complete(settings, answer_messages(extractive, passages, history), max_tokens)
     except llm.LLMError as error:
         log.warning("LLM answer failed, using the extractive answer: %s", error)
         return _with_notice(extractive, _failure_notice(error), started)
@@ -236,6 +238,7 @@ def stream_generative_answer(
     history: Sequence[str] = (),
     remove_unsupported: bool = False,
     answer_abstained: bool = False,
+    max_tokens: int = llm.MAX_ANSWER_TOKENS,
 ) -> Iterator[str | Answer]:
     """Like :func:`generate_answer`, streamed: yields the reply so far (a ``str``, growing) while
     it arrives, then exactly one final, verified :class:`Answer` (always the last item).
@@ -250,7 +253,7 @@ def stream_generative_answer(
     passages = passages_for(extractive, documents)
     so_far = ""
     try:
-        for piece in llm.stream(settings, answer_messages(extractive, passages, history)):
+        for piece in llm.stream(settings, answer_messages(extractive, passages, history), max_tokens):
             so_far += piece
             yield so_far
     except llm.LLMError as error:

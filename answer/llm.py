@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -173,13 +172,6 @@ def _request(settings: Settings, messages: Sequence[dict[str, str]], stream: boo
     )
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
 def _http_error(exc: urllib.error.HTTPError, settings: Settings, url: str) -> LLMError:
     try:
         detail = exc.read(300).decode("utf-8", "replace").strip()
@@ -187,9 +179,9 @@ def _http_error(exc: urllib.error.HTTPError, settings: Settings, url: str) -> LL
         detail = ""
     detail = _scrub(detail, settings)[:200]
     if exc.code == 429:
-        return LLMRateLimitedError(
-            f"LLM server {url} is rate limiting requests (HTTP 429); try again later", _retry_after(exc.headers.get("Retry-After"))
-        )
+        retry = exc.headers.get("Retry-After", "")
+        seconds = float(retry) if re.fullmatch(r"\d+(\.\d+)?", retry.strip()) else None
+        return LLMRateLimitedError(f"LLM server {url} is rate limiting requests (HTTP 429); try again later", seconds)
     hint = {
         401: "check llm_api_key",
         403: "check llm_api_key",
@@ -205,12 +197,12 @@ def _open(settings: Settings, request: urllib.request.Request):
     except urllib.error.HTTPError as exc:
         raise _http_error(exc, settings, url) from None
     except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
+        if isinstance(exc.reason, TimeoutError):
             raise LLMTimeoutError(f"LLM server {url} did not answer within {settings.llm_timeout:g} s") from None
         raise LLMUnavailableError(f"LLM server {url} cannot be reached: {_scrub(str(exc.reason), settings)}") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise LLMTimeoutError(f"LLM server {url} did not answer within {settings.llm_timeout:g} s") from None
-    except (ConnectionError, OSError) as exc:
+    except OSError as exc:
         raise LLMUnavailableError(f"LLM server {url} cannot be reached: {_scrub(str(exc), settings)}") from None
 
 
@@ -224,9 +216,9 @@ def _read_body(response, deadline: float, settings: Settings, url: str) -> bytes
             if not block:
                 return b"".join(parts)
             parts.append(block)
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise LLMTimeoutError(f"LLM server {url} did not finish within {settings.llm_timeout:g} s") from None
-    except (ConnectionError, OSError) as exc:
+    except OSError as exc:
         raise LLMUnavailableError(f"LLM server {url} broke off the answer: {_scrub(str(exc), settings)}") from None
 
 
@@ -250,18 +242,27 @@ def complete(settings: Settings, messages: Sequence[dict[str, str]], max_tokens:
     deadline = time.monotonic() + settings.llm_timeout
     with _open(settings, request) as response:
         raw = _read_body(response, deadline, settings, request.full_url)
+    return text_of_completion(raw, request.full_url, settings)
+
+
+def text_of_completion(raw: bytes, url: str, settings: Settings) -> str:
+    """The reply text of a chat-completion body, without a ``<think>`` block.
+
+    Raises:
+        LLMBadResponseError: not JSON, no ``choices[0].message.content``, or empty text.
+    """
     try:
         data = json.loads(raw.decode("utf-8"))
-        content = data["choices"][0]["message"]["content"]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LLMBadResponseError(f"LLM server {request.full_url} sent malformed JSON: {exc}") from None
+        raise LLMBadResponseError(f"LLM server {url} sent malformed JSON: {exc}") from None
+    try:
+        content = data["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
-        raise LLMBadResponseError(
-            f"LLM server {request.full_url} sent no choices[0].message.content: {_scrub(raw[:200].decode('utf-8', 'replace'), settings)}"
-        ) from None
+        excerpt = _scrub(raw[:200].decode("utf-8", "replace"), settings)
+        raise LLMBadResponseError(f"LLM server {url} sent no choices[0].message.content: {excerpt}") from None
     text = strip_thinking(content) if isinstance(content, str) else ""
     if not text:
-        raise LLMBadResponseError(f"LLM server {request.full_url} sent an empty answer")
+        raise LLMBadResponseError(f"LLM server {url} sent an empty answer")
     return text
 
 
@@ -331,7 +332,7 @@ def stream(settings: Settings, messages: Sequence[dict[str, str]], max_tokens: i
     with _open(settings, request) as response:
         content_type = response.headers.get("Content-Type", "")
         if "application/json" in content_type:  # a server that ignores stream=true
-            yield complete_from_body(_read_body(response, deadline, settings, url), url, settings)
+            yield text_of_completion(_read_body(response, deadline, settings, url), url, settings)
             return
         try:
             for raw_line in response:
@@ -349,9 +350,9 @@ def stream(settings: Settings, messages: Sequence[dict[str, str]], max_tokens: i
                 if piece:
                     produced = produced or bool(piece.strip())
                     yield piece
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise LLMTimeoutError(f"LLM server {url} stopped sending for {settings.llm_timeout:g} s") from None
-        except (ConnectionError, OSError) as exc:
+        except OSError as exc:
             raise LLMUnavailableError(f"LLM server {url} broke off the answer: {_scrub(str(exc), settings)}") from None
     rest = think.flush()
     if rest:
@@ -359,18 +360,6 @@ def stream(settings: Settings, messages: Sequence[dict[str, str]], max_tokens: i
         yield rest
     if not produced:
         raise LLMBadResponseError(f"LLM server {url} streamed an empty answer")
-
-
-def complete_from_body(raw: bytes, url: str, settings: Settings) -> str:
-    """The answer text of a non-streamed chat-completion body (used when a server ignores ``stream``)."""
-    try:
-        content = json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError):
-        raise LLMBadResponseError(f"LLM server {url} sent a malformed answer: {_scrub(raw[:200].decode('utf-8', 'replace'), settings)}") from None
-    text = strip_thinking(content) if isinstance(content, str) else ""
-    if not text:
-        raise LLMBadResponseError(f"LLM server {url} sent an empty answer")
-    return text
 
 
 # ---------------------------------------------------------------------------------------------

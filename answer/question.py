@@ -89,7 +89,7 @@ class QuestionProfile:
     is_comparison: bool
     wants_many: bool
     asks_meta: bool
-    meta_field: str  # the filing field asked for ('' when none)
+    meta_fields: tuple[str, ...]  # the filing fields asked for (empty when none)
     measure: str  # the unit the figure must come in ('亿元', '元' for money…; '' when any)
     wants_date: bool
     years: frozenset[str]
@@ -154,7 +154,7 @@ def profile_question(question: str) -> QuestionProfile:
         is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
         wants_many=bool(_WANTS_MANY.search(question)),
         asks_meta=bool(_ASKS_META.search(question)),
-        meta_field=next((name for name, cue in META_FIELD_CUES if cue.search(question)), ""),
+        meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(question)),
         measure=asked_measure(question),
         wants_date=bool(_WANTS_DATE.search(question)),
         years=frozenset(_YEAR.findall(question)),

@@ -105,9 +105,10 @@ def card_field(card: str, field: str) -> str:
 
 def quote_unit(text: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
     """The words to quote from an answer unit (a document card, a table row line, a sentence)."""
-    if text.startswith(CARD_MARK) and profile.meta_field and card_field(text, profile.meta_field):
-        title = card_field(text, "标题")
-        return f"{title[len('标题：'):]}，{card_field(text, profile.meta_field)}"
+    fields = [card_field(text, name) for name in profile.meta_fields] if text.startswith(CARD_MARK) else []
+    if any(fields):
+        title = card_field(text, "标题")[len("标题："):]
+        return "，".join([title, *(f for f in fields if f and not f.startswith("标题："))])
     if ROW_MARK in text and "：" in text:
         return quote_row(text, weights, profile)
     start, end = best_window(text, weights, profile)

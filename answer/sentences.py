@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ingest.pipeline import CARD_MARK
+
 _UNIT_END = re.compile(r"[。！？!?]+[”’」』]?|\n+")
 _CLAUSE_END = re.compile(r"[，；,;：:]")
 LONG_UNIT_CHARS = 160
@@ -13,7 +15,7 @@ def split_units(text: str) -> list[tuple[int, int]]:
     """Split ``text`` into sentence-like units, returned as ``(start, end)`` spans.
 
     A line is never joined with the next (table rows and list items stay apart); a very long
-    sentence is further cut at ``；``.
+    sentence is further cut at ``；`` (but not a document card, whose fields are read whole).
 
     Example:
         >>> t = "到2025年达到30家。力争进入前列；\\n表｜高新技术企业：2025年 560"
@@ -33,7 +35,7 @@ def split_units(text: str) -> list[tuple[int, int]]:
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     while start < end and text[start].isspace():
         start += 1
-    if end - start <= LONG_UNIT_CHARS:
+    if end - start <= LONG_UNIT_CHARS or text.startswith(CARD_MARK, start):
         return [(start, end)]
     spans, piece_start = [], start
     for match in re.finditer("；", text[start:end]):

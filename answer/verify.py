@@ -4,8 +4,9 @@ The answer is split into sentences; each sentence's ``[n]`` markers name the pas
 on. A sentence is *unsupported* when a marker names a passage that was not given, when it states
 a figure (digits, a decimal, a percentage; full-width digits and thousands separators
 normalised, ``1.6万`` equal to ``16000``) that none of its cited passages contains, when the
-cited passage clearly says that figure of something else (see :func:`_misattributed`), or when
-it states a figure without citing anything. Sentences with neither a figure nor a citation
+cited passage clearly says that figure of something else (see :func:`_misattributed`), when
+it states a figure without citing anything, or when a Chinese sentence shares almost no wording
+with the passages it cites (under ``MIN_OVERLAP`` of its character bigrams). Sentences with neither a figure nor a citation
 ("以下是相关内容：") are left alone but do not count as supported claims.
 """
 
@@ -33,6 +34,9 @@ _DATE_UNITS = {"年", "月", "日"}
 _CLAUSE_START = re.compile(r"[，；,;。：:！？\n]")
 _WORD_CHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z]+")
 ATTRIBUTION_MATCH = 0.5
+MIN_OVERLAP = 0.2
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_YEAR_LIKE = re.compile(r"(?:19|20)\d{2}")
 
 
 @dataclass(frozen=True)
@@ -259,7 +263,27 @@ def sentence_figures(sentence: str) -> list[str]:
     return [figure.label for figure in _find_figures(claim_text(sentence))]
 
 
-def _sentence_problem(figures: list[_Figure], cited: tuple[int, ...], invalid: list[int], passage_figures: list[_Figure]) -> str:
+def word_overlap(claim: str, evidence: str, figures_found: int = 0) -> float | None:
+    """Share of a Chinese claim's character bigrams found in ``evidence``, each verified figure
+    counting as one more found item (``None``: not checkable, i.e. fewer than two bigrams or
+    mostly not Chinese, like an English answer over Chinese passages).
+
+    Example:
+        >>> word_overlap("温州科技型中小企业达到16000家", "科技型中小企业数量达到16000家"), word_overlap("Wenzhou", "温州")
+        (0.7, None)
+        >>> word_overlap("两地目标分别为16000家和4400家", "科技型中小企业达到16000家", figures_found=2)
+        0.2222222222222222
+    """
+    grams = _bigrams(claim)
+    letters = _WORD_CHARS.sub("", claim)
+    if len(grams) < 2 or len(_CJK.findall(letters)) * 2 < len(letters):
+        return None
+    return (len(grams & _bigrams(evidence)) + figures_found) / (len(grams) + figures_found)
+
+
+def _sentence_problem(
+    claim: str, figures: list[_Figure], cited: tuple[int, ...], invalid: list[int], passage_figures: list[_Figure], evidence: str
+) -> str:
     """Why a sentence is unsupported ('' when it is not)."""
     where = "".join(f"[{n}]" for n in cited)
     if invalid:
@@ -274,6 +298,10 @@ def _sentence_problem(figures: list[_Figure], cited: tuple[int, ...], invalid: l
         rival = _misattributed(figure, passage_figures)
         if rival is not None:
             return f"数字{figure.label}在所引段落{where}中不是指此项（原文：“{rival.context.strip()}{rival.label}”）"
+    quantities = sum(1 for f in figures if not f.is_date and not _YEAR_LIKE.fullmatch(f.label))
+    overlap = word_overlap(claim, evidence, quantities) if cited else None
+    if overlap is not None and overlap < MIN_OVERLAP:
+        return f"与所引段落{where}几乎没有共同内容"
     return ""
 
 
@@ -299,7 +327,8 @@ def verify_answer(answer: str, passages: Mapping[int, str] | Sequence[str]) -> V
         markers = list(dict.fromkeys(find_markers(sentence)))
         cited = tuple(n for n in markers if n in passages)
         invalid = [n for n in markers if n not in passages]
-        figures = _find_figures(claim_text(sentence))
+        claim = claim_text(sentence)
+        figures = _find_figures(claim)
         checks.append(
             SentenceCheck(
                 text=sentence,
@@ -308,7 +337,9 @@ def verify_answer(answer: str, passages: Mapping[int, str] | Sequence[str]) -> V
                 cited=cited,
                 figures=tuple(f.label for f in figures),
                 supported=False,
-                reason=_sentence_problem(figures, cited, invalid, [f for n in cited for f in found[n]]),
+                reason=_sentence_problem(
+                    claim, figures, cited, invalid, [f for n in cited for f in found[n]], "\n".join(passages[n] for n in cited)
+                ),
             )
         )
     checks = [dataclasses.replace(c, supported=not c.reason) for c in checks]
@@ -338,7 +369,7 @@ def mark_unsupported(text: str, result: Verification, mark: str = UNSUPPORTED_MA
 
     Example:
         >>> t = "温州达到16000家[1]。温岭达到18000家[2]。"
-        >>> mark_unsupported(t, verify_answer(t, ["16000家", "1800家"]))
+        >>> mark_unsupported(t, verify_answer(t, ["温州达到16000家", "温岭达到1800家"]))
         '温州达到16000家[1]。温岭达到18000家[2]。⚠️(未在引用中找到依据)'
     """
     return _render(text, result, remove=False, mark=mark)
@@ -349,7 +380,7 @@ def remove_unsupported(text: str, result: Verification) -> str:
 
     Example:
         >>> t = "温州达到16000家[1]。温岭达到18000家[2]。"
-        >>> remove_unsupported(t, verify_answer(t, ["16000家", "1800家"]))
+        >>> remove_unsupported(t, verify_answer(t, ["温州达到16000家", "温岭达到1800家"]))
         '温州达到16000家[1]。'
     """
     return _render(text, result, remove=True, mark="")
