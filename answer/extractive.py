@@ -40,6 +40,7 @@ CARD_PENALTY = 0.3
 CARD_BONUS = 0.25
 LIST_BONUS = 0.04
 LIST_CAP = 5
+COUNT_BONUS = 0.15
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ def score_units(
                 score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY
             if profile.wants_list:
                 score += LIST_BONUS * min(enumeration_size(text), LIST_CAP)
+            if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
+                score += COUNT_BONUS
             for year in profile.years:
                 score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
             if profile.places and place not in profile.places and not any(p in text for p in profile.places):

@@ -35,6 +35,8 @@ _MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平�
 _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
 _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
+_HOW_MANY = re.compile(r"多少|how many|how much", re.I)
+_COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|方面|类|项|家|条|个)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -92,6 +94,7 @@ class QuestionProfile:
     meta_fields: tuple[str, ...]  # the filing fields asked for (empty when none)
     measure: str  # the unit the figure must come in ('亿元', '元' for money…; '' when any)
     wants_date: bool
+    count_phrase: str  # "三方面", "五大"…: the size of the enumeration asked for ('' when none)
     years: frozenset[str]
     places: frozenset[str]
     english: bool
@@ -146,17 +149,20 @@ def profile_question(question: str) -> QuestionProfile:
     question = _THOUSANDS.sub("", question)
     english = is_english(question)
     search_text = gloss_english(question) if english else question
+    wants_list = bool(_WANTS_LIST.search(question))
+    count = _COUNT_PHRASE.search(question)
     return QuestionProfile(
         text=question,
         search_text=search_text,
-        wants_number=bool(_WANTS_NUMBER.search(question)),
-        wants_list=bool(_WANTS_LIST.search(question)),
+        wants_number=bool(_WANTS_NUMBER.search(question)) and not (wants_list and not _HOW_MANY.search(question)),
+        wants_list=wants_list,
         is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
         wants_many=bool(_WANTS_MANY.search(question)),
         asks_meta=bool(_ASKS_META.search(question)),
         meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(question)),
         measure=asked_measure(question),
         wants_date=bool(_WANTS_DATE.search(question)),
+        count_phrase=count.group(0) if count else "",
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(question_places(question)),
         english=english,
