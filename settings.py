@@ -43,7 +43,7 @@ class Settings:
     top_k: int = 10
     candidate_k: int = 40
     lexical_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 0.35
     rrf_k: int = 60
     # Answering.
     max_answer_sentences: int = 3
