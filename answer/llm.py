@@ -22,11 +22,13 @@ import urllib.request
 from typing import Iterator, Sequence
 
 from answer.types import Citation
+from answer.verify import word_overlap
 from settings import Settings
 
 MAX_ANSWER_TOKENS = 400
 MAX_REWRITE_TOKENS = 80
 STREAM_TIMEOUT_FACTOR = 4
+REWRITE_MIN_OVERLAP = 0.5
 NOT_FOUND = "资料中未找到"
 _READ_BYTES = 65536
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -119,11 +121,12 @@ def build_answer_messages(question: str, passages: Sequence[Citation]) -> list[d
 
     The rules and passages go in the user message, not a system message: some servers' chat
     templates drop system messages (llama.cpp's Gemma format does), every template keeps this.
+    It ends with "回答：", which keeps a small model answering rather than copying the passages.
     """
     if is_english(question):
-        ask = f"Question: {question}\nAnswer in English, with [n] after each claim."
+        ask = f"Question: {question}\nAnswer in English, with [n] after each claim.\nAnswer:"
     else:
-        ask = f"问题：{question}"
+        ask = f"问题：{question}\n回答："
     return [{"role": "user", "content": f"{build_system_prompt(passages)}\n\n{ask}"}]
 
 
@@ -368,13 +371,16 @@ def stream(settings: Settings, messages: Sequence[dict[str, str]], max_tokens: i
 _REWRITE_PREFIX = re.compile(r"^(改写后的问题|独立问题|问题|Question|Rewritten question)\s*[:：]\s*", re.I)
 
 
-def clean_rewrite(reply: str, question: str) -> str:
-    """The stand-alone question in a rewrite reply, or ``question`` when the reply is unusable.
+def clean_rewrite(reply: str, question: str, history: Sequence[str] = ()) -> str:
+    """The stand-alone question in a rewrite reply, or ``question`` when the reply is unusable:
+    empty, far too long, or (for Chinese) mostly words that neither the question nor the earlier
+    questions contain, like a weak model echoing its instructions.
 
     Example:
-        >>> clean_rewrite("改写后的问题：温岭到2025年的目标是什么？", "那温岭呢？")
+        >>> h = ["温州到2025年的目标是什么？"]
+        >>> clean_rewrite("改写后的问题：温岭到2025年的目标是什么？", "那温岭呢？", h)
         '温岭到2025年的目标是什么？'
-        >>> clean_rewrite("", "那温岭呢？")
+        >>> clean_rewrite("把问题改写成一个不依赖上下文的完整问题。", "那温岭呢？", h)
         '那温岭呢？'
     """
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
@@ -382,6 +388,9 @@ def clean_rewrite(reply: str, question: str) -> str:
         return question
     text = _REWRITE_PREFIX.sub("", lines[0]).strip().strip("\"'“”「」*").strip()
     if not text or len(text) > 3 * len(question) + 60:
+        return question
+    overlap = word_overlap(text, " ".join([*history, question]))
+    if overlap is not None and overlap < REWRITE_MIN_OVERLAP:
         return question
     return text
 
@@ -399,4 +408,4 @@ def rewrite_followup_with_llm(settings: Settings, question: str, history: Sequen
         reply = complete(settings, build_rewrite_messages(question, earlier), max_tokens=MAX_REWRITE_TOKENS)
     except LLMError:
         return question
-    return clean_rewrite(reply, question)
+    return clean_rewrite(reply, question, earlier)

@@ -6,7 +6,8 @@ a figure (digits, a decimal, a percentage; full-width digits and thousands separ
 normalised, ``1.6万`` equal to ``16000``) that none of its cited passages contains, when the
 cited passage clearly says that figure of something else (see :func:`_misattributed`), when
 it states a figure without citing anything, or when a Chinese sentence shares almost no wording
-with the passages it cites (under ``MIN_OVERLAP`` of its character bigrams). Sentences with neither a figure nor a citation
+with the passages it cites (under ``MIN_OVERLAP`` of its character bigrams; a cited sentence with
+no words or figures at all, like a bare "[1]", fails too). Sentences with neither a figure nor a citation
 ("以下是相关内容：") are left alone but do not count as supported claims.
 """
 
@@ -265,8 +266,8 @@ def sentence_figures(sentence: str) -> list[str]:
 
 def word_overlap(claim: str, evidence: str, figures_found: int = 0) -> float | None:
     """Share of a Chinese claim's character bigrams found in ``evidence``, each verified figure
-    counting as one more found item (``None``: not checkable, i.e. fewer than two bigrams or
-    mostly not Chinese, like an English answer over Chinese passages).
+    counting as one more found item; 0.0 when there is nothing to compare ("登登"); ``None`` when
+    the claim is mostly not Chinese (an English answer over Chinese passages is not compared).
 
     Example:
         >>> word_overlap("温州科技型中小企业达到16000家", "科技型中小企业数量达到16000家"), word_overlap("Wenzhou", "温州")
@@ -274,10 +275,12 @@ def word_overlap(claim: str, evidence: str, figures_found: int = 0) -> float | N
         >>> word_overlap("两地目标分别为16000家和4400家", "科技型中小企业达到16000家", figures_found=2)
         0.2222222222222222
     """
-    grams = _bigrams(claim)
     letters = _WORD_CHARS.sub("", claim)
-    if len(grams) < 2 or len(_CJK.findall(letters)) * 2 < len(letters):
+    if len(_CJK.findall(letters)) * 2 < len(letters):
         return None
+    grams = _bigrams(claim)
+    if len(grams) + figures_found == 0:
+        return 0.0
     return (len(grams & _bigrams(evidence)) + figures_found) / (len(grams) + figures_found)
 
 
@@ -301,7 +304,7 @@ def _sentence_problem(
     quantities = sum(1 for f in figures if not f.is_date and not _YEAR_LIKE.fullmatch(f.label))
     overlap = word_overlap(claim, evidence, quantities) if cited else None
     if overlap is not None and overlap < MIN_OVERLAP:
-        return f"与所引段落{where}几乎没有共同内容"
+        return f"与所引段落{where}几乎没有共同内容" if overlap or _bigrams(claim) else "没有可与所引段落核对的内容"
     return ""
 
 

@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--qa", default=DEFAULT_QA)
     compare.add_argument("--out", default="runs/compare")
     compare.add_argument("--configs", default="hybrid,lexical,dense", help="comma-separated configuration names")
+    bench = commands.add_parser("bench", help="measure ingestion, query latency, scale and concurrency; write BENCHMARKS.md")
+    bench.add_argument("--out", default="BENCHMARKS.md")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.add_argument("--qa", default=DEFAULT_QA)
     return parser
 
 
@@ -52,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             print(problem)
         print(f"{len(cases)} questions, {len(problems)} problems")
         return 1 if problems else 0
+    if args.command == "bench":
+        from eval.bench import run_bench
+
+        return run_bench(settings, Path(args.out), args.quick, args.qa)
     from eval.commands import compare_configurations, report_run, run_and_report
 
     if args.command == "run":

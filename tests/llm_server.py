@@ -9,10 +9,12 @@ When a package is missing the fixture fails (never skips) with the command that 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +40,9 @@ INSTALL_HINT = (
 )
 STARTUP_TIMEOUT_S = 180.0
 CONTEXT_TOKENS = 4096
+# One thread by default: on a small, busy machine llama.cpp's threads wait on each other (measured
+# here: 40 tokens took 90 s with 2 threads next to other jobs, 5 s with 1). LLM_TEST_THREADS overrides.
+THREADS = int(os.environ.get("LLM_TEST_THREADS", "1"))
 
 
 class LLMServerSetupError(RuntimeError):
@@ -68,6 +73,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to terminate it when the test process dies (even by SIGKILL)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the finally block still stops it
+        pass
 
 
 def _ready(base_url: str) -> bool:
@@ -105,10 +118,17 @@ def running_server(model: Path, port: int | None = None, startup_timeout: float 
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(CONTEXT_TOKENS),
-        "--n_threads", str(max(1, min(4, os.cpu_count() or 1))),
+        "--n_threads", str(THREADS),
+        "--n_threads_batch", str(THREADS),
+        # The GGUF carries no chat template (llama-cpp-python would fall back to llama-2, and
+        # gemma then answers nothing); gemma's format drops system messages, which
+        # answer.llm does not send.
+        "--chat_format", "gemma",
     ]
     with log_file.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=_die_with_parent
+        )
     try:
         deadline = time.monotonic() + startup_timeout
         while not _ready(base_url):
@@ -126,7 +146,7 @@ def running_server(model: Path, port: int | None = None, startup_timeout: float 
         if process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=5)  # uvicorn first finishes an abandoned generation
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)

@@ -285,8 +285,8 @@ def test_partly_supported_reply_is_marked_and_renumbered() -> None:
             assert result.citations[0].quote == WENLING and result.citations[0].doc_number == "温岭政发〔2021〕3号"
             assert result.notice == NOTICE_MARKED and not result.abstained
         _, body = server.requests[0]
-        system = body["messages"][0]["content"]
-        assert "[1] 《温州市科技创新规划》（温政发〔2021〕12号） 一、发展目标" in system and WENLING in system
+        prompt = body["messages"][-1]["content"]
+        assert "[1] 《温州市科技创新规划》（温政发〔2021〕12号） 一、发展目标" in prompt and WENLING in prompt and "问题：" in prompt
         assert body["model"] == "fake" and body["temperature"] == pytest.approx(0.1)
 
 
@@ -324,7 +324,7 @@ def test_followup_rewrite_uses_the_reply_and_falls_back_on_any_failure() -> None
     with FakeLLMServer(reply_with("改写后的问题：温岭到2025年科技型中小企业要达到多少家？\n")) as server:
         rewritten = llm.rewrite_followup_with_llm(settings_for(server.base_url), "那温岭呢？", history)
         assert rewritten == "温岭到2025年科技型中小企业要达到多少家？"
-        assert "温州到2025年" in server.requests[0][1]["messages"][1]["content"]
+        assert "温州到2025年" in server.requests[0][1]["messages"][-1]["content"]
         assert llm.rewrite_followup_with_llm(settings_for(server.base_url), "那温岭呢？", []) == "那温岭呢？"
         assert len(server.requests) == 1
     down = settings_for(f"http://127.0.0.1:{free_port()}/v1")

@@ -92,6 +92,18 @@ def test_attribution_check_leaves_vague_and_table_claims_alone() -> None:
     assert verify_answer("高新技术企业数量到2025年达到4400家[1]。", {1: WENZHOU_TABLE}).sentences[0].supported
 
 
+def test_cited_sentence_sharing_no_wording_with_its_passage_is_flagged() -> None:
+    passages = {1: "温州市科技创新规划 温政发〔2021〕12号\n建设瓯江实验室。力争成为国家实验室分部。", 2: WENLING}
+    result = verify_answer("登峰峰（2021）[1]。温岭设立了人工智能实验室[2]。温州将建设瓯江实验室[1]。", passages)
+    assert [s.supported for s in result.sentences] == [False, False, True]
+    assert "几乎没有共同内容" in result.sentences[0].reason
+    # What the 270M model answered with the passages: one-word lines with a marker.
+    babble = verify_answer("[1] 登登\n[2] 登\n[1]", passages)
+    assert [s.supported for s in babble.sentences] == [False, False, False] and babble.supported_count == 0
+    # English over Chinese passages cannot be compared word by word, and is not.
+    assert verify_answer("Wenzhou will build the Oujiang Laboratory [1].", passages).sentences[0].supported
+
+
 def test_figure_must_be_in_a_passage_the_sentence_cites() -> None:
     result = verify_answer("温岭达到1800家[1]。", PASSAGES)  # 1800 is in passage 2, not 1
     assert not result.sentences[0].supported

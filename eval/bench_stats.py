@@ -1,0 +1,218 @@
+"""Pure helpers of the benchmark: latency percentiles, recall@k, synthetic corpora from real sentences.
+
+Nothing here times anything or touches the disk, so all of it is unit-tested.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+DEFAULT_PERCENTILES = (50, 95, 99)
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+
+
+def percentiles(values: Sequence[float], points: Iterable[int] = DEFAULT_PERCENTILES) -> dict[str, float]:
+    """Percentiles of ``values`` keyed ``p50``, ``p95``… (linear interpolation, like numpy).
+
+    Raises:
+        ValueError: ``values`` is empty (a benchmark that measured nothing must say so).
+
+    Example:
+        >>> percentiles([1, 2, 3, 4, 5], (50, 100))
+        {'p50': 3.0, 'p100': 5.0}
+    """
+    if len(values) == 0:
+        raise ValueError("no measurements to take percentiles of; the benchmark step measured nothing")
+    array = np.asarray(values, dtype=np.float64)
+    return {f"p{p}": float(np.percentile(array, p)) for p in points}
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, mean and p50/p95/p99 in milliseconds of per-call durations given in seconds.
+
+    Example:
+        >>> s = latency_summary([0.010, 0.020, 0.030])
+        >>> (s["n"], s["mean_ms"], s["p50_ms"])
+        (3, 20.0, 20.0)
+    """
+    ms = [s * 1000.0 for s in seconds]
+    summary: dict[str, float] = {"n": len(ms), "mean_ms": float(np.mean(ms)) if ms else float("nan")}
+    summary.update({f"{key}_ms": value for key, value in percentiles(ms).items()})
+    return summary
+
+
+def recall_at_k(exact: Sequence[Sequence[int]], approximate: Sequence[Sequence[int]], k: int = 10) -> float:
+    """Mean share of each query's exact top ``k`` that the approximate top ``k`` also found.
+
+    Negative ids (FAISS padding) are ignored; a query whose exact list is empty is skipped.
+
+    Raises:
+        ValueError: the two lists cover a different number of queries, or no query has results.
+
+    Example:
+        >>> recall_at_k([[1, 2, 3, 4]], [[4, 3, 9, -1]], k=4)
+        0.5
+    """
+    if len(exact) != len(approximate):
+        raise ValueError(f"exact has {len(exact)} queries but approximate has {len(approximate)}; pass the same queries")
+    shares = []
+    for truth, found in zip(exact, approximate):
+        wanted = [int(i) for i in truth if i >= 0][:k]
+        if not wanted:
+            continue
+        got = set(list(dict.fromkeys(int(i) for i in found if i >= 0))[:k])
+        shares.append(len(got.intersection(wanted)) / len(wanted))
+    if not shares:
+        raise ValueError("no query had exact results; recall is undefined")
+    return float(np.mean(shares))
+
+
+def split_sentences(text: str, min_chars: int = 6) -> list[str]:
+    """Split Chinese text into sentences at 。！？； and line breaks, dropping fragments.
+
+    Example:
+        >>> split_sentences("一、目标\\n到2025年，企业达到560家。研发投入增长；好。", min_chars=5)
+        ['到2025年，企业达到560家。', '研发投入增长；']
+    """
+    pieces = (piece.strip() for piece in _SENTENCE_END.split(text))
+    return [piece for piece in pieces if len(piece) >= min_chars]
+
+
+@dataclass(frozen=True)
+class SyntheticChunk:
+    """A made-up chunk: real sentences recombined, and where each sentence came from."""
+
+    text: str
+    sentences: tuple[int, ...]  # indices into the sentence pool, in order
+
+
+def synthetic_chunks(
+    pool: Sequence[str], count: int, target_chars: int = 300, seed: int = 0, max_run: int = 1
+) -> list[SyntheticChunk]:
+    """``count`` chunks of about ``target_chars`` characters, each real sentences drawn at random.
+
+    Sentences are drawn with replacement, so term frequencies and document frequencies follow
+    the real corpus (what BM25 needs) while every chunk is a new combination. With
+    ``max_run > 1`` each draw takes a run of 1 to ``max_run`` consecutive sentences of the pool
+    (in corpus order), so a chunk keeps some of the topical coherence of a real passage.
+
+    Raises:
+        ValueError: an empty sentence pool, or a non-positive ``target_chars`` or ``max_run``.
+
+    Example:
+        >>> chunks = synthetic_chunks(["甲乙丙。", "丁戊己庚。"], 3, target_chars=8, seed=1)
+        >>> len(chunks), all(len(c.text) >= 8 for c in chunks)
+        (3, True)
+    """
+    if not pool:
+        raise ValueError("the sentence pool is empty; build it from a corpus with split_sentences")
+    if target_chars <= 0 or max_run <= 0:
+        raise ValueError(f"target_chars and max_run must be positive, got {target_chars} and {max_run}")
+    rng = random.Random(seed)
+    lengths = [len(s) for s in pool]
+    chunks = []
+    for _ in range(count):
+        picked: list[int] = []
+        size = 0
+        while size < target_chars:
+            start, run = rng.randrange(len(pool)), rng.randint(1, max_run)
+            for index in range(start, min(start + run, len(pool))):
+                picked.append(index)
+                size += lengths[index]
+                if size >= target_chars:
+                    break
+        chunks.append(SyntheticChunk("".join(pool[i] for i in picked), tuple(picked)))
+    return chunks
+
+
+def mixed_vectors(
+    chunks: Sequence[SyntheticChunk], sentence_vectors: np.ndarray, noise: float = 0.5, seed: int = 0
+) -> np.ndarray:
+    """Corpus-like unit vectors: the mean of each chunk's sentence vectors plus Gaussian noise.
+
+    ``sentence_vectors[i]`` is a real embedding for sentence ``i`` (for instance the vector of
+    the real chunk it came from). ``noise`` is relative to the per-dimension spread of a unit
+    vector (``1/sqrt(dim)``), so ``noise=0`` gives exact means.
+
+    Example:
+        >>> v = mixed_vectors([SyntheticChunk("x", (0, 1))], np.eye(2, dtype=np.float32), noise=0.0)
+        >>> [round(float(x), 3) for x in v[0]]
+        [0.707, 0.707]
+    """
+    dim = sentence_vectors.shape[1]
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(chunks), dim), dtype=np.float32)
+    for row, chunk in enumerate(chunks):
+        out[row] = sentence_vectors[list(chunk.sentences)].mean(axis=0)
+    out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise / np.sqrt(dim))
+    return normalise_rows(out)
+
+
+def random_unit_vectors(count: int, dim: int, seed: int = 0) -> np.ndarray:
+    """``count`` random directions in ``dim`` dimensions (the worst case for approximate search).
+
+    Example:
+        >>> np.allclose(np.linalg.norm(random_unit_vectors(3, 4), axis=1), 1.0)
+        True
+    """
+    rng = np.random.default_rng(seed)
+    return normalise_rows(rng.standard_normal((count, dim), dtype=np.float32))
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero).
+
+    Example:
+        >>> normalise_rows(np.array([[3.0, 4.0]], dtype=np.float32)).tolist()
+        [[0.6000000238418579, 0.800000011920929]]
+    """
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def concatenated_tokens(chunk: SyntheticChunk, sentence_tokens: Sequence[Sequence[str]]) -> list[str]:
+    """The tokens of a synthetic chunk, as the concatenation of its sentences' tokens.
+
+    Tokenising sentences once and concatenating is what makes a 100k-chunk BM25 index cheap to
+    build here; jieba cuts at sentence ends anyway, so the tokens are the same but for rare
+    joins across a sentence boundary.
+
+    Example:
+        >>> concatenated_tokens(SyntheticChunk("", (1, 0, 1)), [["a"], ["b", "c"]])
+        ['b', 'c', 'a', 'b', 'c']
+    """
+    return [token for index in chunk.sentences for token in sentence_tokens[index]]
+
+
+def smallest_at_least(table: Mapping[int, float], target: float) -> int | None:
+    """The smallest key whose value reaches ``target`` (e.g. the efSearch giving recall ≥ 0.95).
+
+    Example:
+        >>> smallest_at_least({16: 0.8, 64: 0.96, 32: 0.95}, 0.95)
+        32
+    """
+    passing = [key for key, value in table.items() if value >= target]
+    return min(passing) if passing else None
+
+
+def linear_crossing(sizes: Sequence[float], values: Sequence[float], budget: float) -> float | None:
+    """Where a least-squares line through ``(size, value)`` reaches ``budget`` (None if it never does).
+
+    Used to find the corpus size at which exact search would exceed its share of the latency
+    budget.
+
+    Example:
+        >>> round(linear_crossing([1000, 2000], [2.0, 4.0], 10.0))
+        5000
+    """
+    if len(sizes) < 2:
+        raise ValueError("need at least two sizes to fit a line")
+    slope, intercept = np.polyfit(np.asarray(sizes, float), np.asarray(values, float), 1)
+    if slope <= 0:
+        return None
+    return float((budget - intercept) / slope)
