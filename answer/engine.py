@@ -10,6 +10,7 @@ from answer.extractive import Unit, has_figure, mentions_year, score_units, weig
 from answer.facets import choose_units, interleave, place_queries, question_facets, split_subquestions
 from answer.quoting import card_field, quote_unit
 from answer.followup import rewrite_followup
+from answer.generative import generate_answer
 from answer.question import QuestionProfile, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
@@ -78,8 +79,13 @@ class Answerer:
         history: Sequence[str] = (),
         doc_ids: Collection[str] | None = None,
         mode: str = "hybrid",
+        generate: bool = True,
     ) -> Answer:
         """Answer ``question`` (a follow-up of the earlier questions ``history``).
+
+        With ``settings.llm_base_url`` set and ``generate`` true, the extractive answer is
+        rewritten by the configured OpenAI-compatible LLM, its citations checked; any failure falls
+        back to the extractive answer with a notice.
 
         Raises:
             EmptyQuestionError: nothing to ask.
@@ -106,7 +112,7 @@ class Answerer:
         else:
             text, citations = self._compose(chosen, terms.weights, profile)
             related = ()
-        return Answer(
+        extractive = Answer(
             question=question,
             text=text,
             citations=citations,
@@ -116,6 +122,9 @@ class Answerer:
             searched_question=searched,
             related=related,
         )
+        if generate and self.settings.llm_base_url:
+            return generate_answer(self.settings, extractive, self.documents, history)
+        return extractive
 
     def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
         """For a question about filing fields (文号, 发文机关…), put the document cards of the
