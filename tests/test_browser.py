@@ -89,7 +89,7 @@ def assert_cited_mark_shown(page, answerer) -> None:
     assert mark.text_content() == answerer.documents[doc_id].text[start:end]
     page.wait_for_function(
         "() => { const r = document.getElementById('cited').getBoundingClientRect();"
-        " return r.top >= 0 && r.top < window.innerHeight; }", timeout=10_000)
+        " return r.top >= 0 && r.top < window.innerHeight; }", timeout=30_000)
 
 
 def test_chat_page_answers_and_source_opens_highlighted_document(app_server, context):
@@ -120,7 +120,7 @@ def test_chat_page_follow_up_filter_and_new_conversation(app_server, context):
     searched.wait_for(timeout=60_000)
     assert searched.text_content().startswith("检索问题：") and "温岭" in searched.text_content()
     page.locator("#qa-new").click()
-    page.wait_for_function("() => document.querySelectorAll('#qa-chatbot .qa-answer').length === 0", timeout=10_000)
+    page.wait_for_function("() => document.querySelectorAll('#qa-chatbot .qa-answer').length === 0", timeout=30_000)
     # A source far down a long document: the document view scrolls to it.
     link = ask_in_chat_page(page, LONG_QUESTION)
     assert LONG_ANSWER in page.locator("#qa-chatbot .qa-answer").last.text_content()
@@ -170,7 +170,7 @@ def test_widget_embedded_in_another_page_answers_with_sources(app_server, contex
     assert context.dialogs == []
     # Feedback from the widget is accepted.
     frame.locator(".qa-bot").first.get_by_role("button", name="👎 没用").click()
-    frame.locator(".qa-bot").first.locator(".qa-feedback-note").filter(has_text="谢谢反馈").wait_for(timeout=10_000)
+    frame.locator(".qa-bot").first.locator(".qa-feedback-note").filter(has_text="谢谢反馈").wait_for(timeout=30_000)
 
 
 def test_no_request_leaves_the_app_or_the_embedding_page(app_server, context, embed_page_url):
@@ -183,7 +183,7 @@ def test_no_request_leaves_the_app_or_the_embedding_page(app_server, context, em
         link.click()
     opened.value.wait_for_load_state("load")
     page.get_by_role("tab", name="文件库").click()
-    page.locator("#qa-library").filter(has_text="wenzhou.txt").wait_for(timeout=10_000)
+    page.locator("#qa-library").filter(has_text="wenzhou.txt").wait_for(timeout=30_000)
     embed = context.new_page()
     embed.goto(embed_page_url)
     open_widget(embed, FACT_QUESTION)
@@ -208,15 +208,15 @@ def test_feedback_and_library_upload_in_the_chat_page(browser, tmp_path):
         page.goto(url)
         ask_in_chat_page(page, FACT_QUESTION)
         page.locator("#qa-chatbot button[aria-label='Dislike']").last.click()
-        page.get_by_text("已记录👎").wait_for(timeout=10_000)
+        page.get_by_text("已记录👎").wait_for(timeout=30_000)
         page.get_by_label("补充说明（可选）").fill("应该引用温州规划的指标表")
         page.get_by_role("button", name="提交说明").click()
-        page.get_by_text("已记录说明").wait_for(timeout=10_000)
+        page.get_by_text("已记录说明").wait_for(timeout=30_000)
         page.get_by_role("tab", name="文件库").click()
         page.get_by_text("上传或删除文件").click()
         page.get_by_label("管理员令牌").fill("tok")
         page.locator("input[type=file][multiple]").set_input_files(str(upload))
-        page.get_by_text("新区规划.txt").first.wait_for(timeout=10_000)
+        page.get_by_text("新区规划.txt").first.wait_for(timeout=30_000)
         page.get_by_role("button", name="上传并更新索引").click()
         page.get_by_text("已上传 新区规划.txt").wait_for(timeout=60_000)
         assert "新区规划.txt" in page.locator("#qa-library").inner_text()
