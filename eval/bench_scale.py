@@ -1,10 +1,10 @@
 """Scale benchmark: synthetic corpora of many chunks, searched through the product's own Retriever.
 
 Chunk texts are real sentences of the corpus recombined, so BM25 term statistics are realistic.
-Vectors are "corpus-like": each synthetic chunk's vector is the mean of the real vectors of the
-chunks its sentences came from, plus noise, so they cluster the way real embeddings do (random
-unit vectors, the worst case for approximate search, are measured too). Queries are the eval
-questions, embedded for real inside the timed call, exactly as in production.
+Vectors are "corpus-like": drawn from a Gaussian with the mean and covariance of the real chunk
+vectors, so they have the shape of real embeddings that approximate search depends on (random
+unit vectors, the worst case, are measured too). Queries are the eval questions, embedded for
+real inside the timed call, exactly as in production.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any, Sequence
 import faiss
 import numpy as np
 
-from eval.bench_query import REPO_ROOT
+from eval.bench_query import REPO_ROOT, CountingEmbedder
 from eval.bench_stats import (
-    concatenated_tokens, latency_summary, mixed_vectors, random_unit_vectors, recall_at_k,
-    smallest_at_least, split_sentences, synthetic_chunks,
+    concatenated_tokens, gaussian_like, latency_summary, mean_pairwise_cosine, random_unit_vectors,
+    recall_at_k, smallest_at_least, split_sentences, synthetic_chunks,
 )
 from eval.qa import QACase
 from index.build import lexical_text
@@ -40,12 +40,12 @@ from settings import Settings
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40  # faiss's default
-EF_SEARCH_SWEEP = (16, 32, 48, 64, 96, 128, 256)
+EF_SEARCH_SWEEP = (32, 64, 128, 192, 256, 384, 512)
 RECALL_TARGET = 0.95
 CHUNKS_PER_DOCUMENT = 200
-VECTOR_NOISE = 0.3
 MAX_SENTENCE_RUN = 3
 TOKENIZER_SAMPLE = 200
+SCALE_QUESTIONS = 120  # hybrid searches timed per size and index type (recall uses every question)
 
 
 class _CachedTokenizer(Tokenizer):
@@ -62,25 +62,24 @@ class _CachedTokenizer(Tokenizer):
 
 @dataclasses.dataclass
 class SentencePool:
-    """The corpus's sentences, their tokens and the vector of the real chunk each came from."""
+    """The corpus's sentences, their tokens and headings, and the real chunk vectors."""
 
     sentences: list[str]
     tokens: list[list[str]]
-    vectors: np.ndarray
+    vectors: np.ndarray  # the real chunk vectors, which synthetic vectors imitate
     headings: list[str]
     documents: list[Document]
 
 
 def sentence_pool(stored: StoredIndex, tokenizer: Tokenizer) -> SentencePool:
-    """Split every real chunk into sentences, tokenise each once and remember its chunk's vector."""
-    sentences, rows, headings = [], [], []
-    for row, chunk in enumerate(stored.chunks):
+    """Split every real chunk into sentences and tokenise each once."""
+    sentences, headings = [], []
+    for chunk in stored.chunks:
         for sentence in split_sentences(chunk.text):
             sentences.append(sentence)
-            rows.append(row)
             headings.append(chunk.heading_path)
     tokens = [tokenizer.tokens(s) for s in sentences]
-    return SentencePool(sentences, tokens, stored.vectors[rows], headings, list(stored.documents))
+    return SentencePool(sentences, tokens, np.asarray(stored.vectors, dtype=np.float32), headings, list(stored.documents))
 
 
 def synthetic_index(pool: SentencePool, size: int, chunk_chars: int, tokenizer: Tokenizer, seed: int = 0):
@@ -102,7 +101,7 @@ def synthetic_index(pool: SentencePool, size: int, chunk_chars: int, tokenizer: 
         known[text] = prefix_tokens[prefix] + concatenated_tokens(synthetic, pool.tokens)
         chunks.append(chunk)
         texts.append(text)
-    vectors = mixed_vectors(made, pool.vectors, noise=VECTOR_NOISE, seed=seed)
+    vectors = gaussian_like(pool.vectors, size, seed=seed)
     return documents, chunks, texts, known, vectors
 
 
@@ -227,16 +226,25 @@ def bench_one_size(
     hnsw.hnsw.efSearch = chosen_ef
 
     index = _search_index(documents, chunks, texts, flat, lexical)
-    exact_retriever = Retriever(index, embedder, settings)
-    hnsw_retriever = Retriever(dataclasses.replace(index, dense=hnsw), embedder, settings)
-    questions = [c.question for c in cases]
+    counting = CountingEmbedder(embedder)
+    exact_retriever = Retriever(index, counting, settings)
+    hnsw_retriever = Retriever(dataclasses.replace(index, dense=hnsw), counting, settings)
+    questions = [c.question for c in cases][:SCALE_QUESTIONS]
     for question in questions[:3]:
         exact_retriever.search(question)
         hnsw_retriever.search(question)
     log(f"scale {size}: timing {len(questions)} hybrid searches, exact then HNSW (efSearch {chosen_ef}) …")
-    exact_hits, hnsw_hits = [], []
-    exact_s = _timed_each(lambda q: exact_hits.append([h.chunk.chunk_id for h in exact_retriever.search(q)]), questions)
-    hnsw_s_q = _timed_each(lambda q: hnsw_hits.append([h.chunk.chunk_id for h in hnsw_retriever.search(q)]), questions)
+    exact_hits, hnsw_hits, exact_embed, hnsw_embed = [], [], [], []
+
+    def searched(retriever, hits, embed_seconds):
+        def one(question):
+            before = counting.seconds
+            hits.append([h.chunk.chunk_id for h in retriever.search(question)])
+            embed_seconds.append(counting.seconds - before)
+        return one
+
+    exact_s = _timed_each(searched(exact_retriever, exact_hits, exact_embed), questions)
+    hnsw_s_q = _timed_each(searched(hnsw_retriever, hnsw_hits, hnsw_embed), questions)
     row_of = {c.chunk_id: i for i, c in enumerate(chunks)}
     hybrid_agreement = recall_at_k([[row_of[c] for c in hits] for hits in exact_hits],
                                    [[row_of[c] for c in hits] for hits in hnsw_hits], 10)
@@ -254,8 +262,12 @@ def bench_one_size(
         },
         "disk_bytes": disk,
         "memory_mb": memory,
+        "vectors_mean_cosine": mean_pairwise_cosine(vectors),
+        "recall_queries": len(query_vectors),
         "hybrid_exact": latency_summary(exact_s),
         "hybrid_hnsw": latency_summary(hnsw_s_q),
+        "index_only_exact": latency_summary([t - e for t, e in zip(exact_s, exact_embed)]),
+        "index_only_hnsw": latency_summary([t - e for t, e in zip(hnsw_s_q, hnsw_embed)]),
         "bm25_scores": latency_summary(bm25_only),
         "flat_search": latency_summary(flat_only),
         "ef_sweep": sweep,
@@ -275,7 +287,7 @@ def random_vector_recall(size: int, dim: int, query_count: int, pool_k: int, ef:
     build_s = time.perf_counter() - started
     exact = _top_ids(flat, queries, pool_k)
     result = {"chunks": size, "build_s": build_s}
-    for effort in sorted({ef, 256}):
+    for effort in sorted({ef, max(EF_SEARCH_SWEEP)}):
         hnsw.hnsw.efSearch = effort
         result[f"recall_at_10_ef{effort}"] = recall_at_k(exact, _top_ids(hnsw, queries, pool_k), 10)
     return result
@@ -292,4 +304,5 @@ def run_scale_bench(
     results = [bench_one_size(pool, size, settings, embedder, cases, query_vectors, tokenizer, log) for size in sizes]
     pool_k = max(settings.candidate_k, settings.top_k)
     worst = random_vector_recall(min(sizes), query_vectors.shape[1], len(query_vectors), pool_k, results[-1]["chosen_ef"])
-    return {"sentences": len(pool.sentences), "sizes": results, "random_vectors": worst}
+    return {"sentences": len(pool.sentences), "real_vectors": len(pool.vectors),
+            "real_mean_cosine": mean_pairwise_cosine(pool.vectors), "sizes": results, "random_vectors": worst}

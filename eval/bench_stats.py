@@ -130,27 +130,50 @@ def synthetic_chunks(
     return chunks
 
 
-def mixed_vectors(
-    chunks: Sequence[SyntheticChunk], sentence_vectors: np.ndarray, noise: float = 0.5, seed: int = 0
-) -> np.ndarray:
-    """Corpus-like unit vectors: the mean of each chunk's sentence vectors plus Gaussian noise.
+def gaussian_like(reference: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` unit vectors drawn from a Gaussian with the mean and covariance of ``reference``'s rows.
 
-    ``sentence_vectors[i]`` is a real embedding for sentence ``i`` (for instance the vector of
-    the real chunk it came from). ``noise`` is relative to the per-dimension spread of a unit
-    vector (``1/sqrt(dim)``), so ``noise=0`` gives exact means.
+    Real sentence embeddings are far from uniform on the sphere: they share a strong common
+    direction and most of their variance lies in a few dozen directions. Drawing from a Gaussian
+    fitted to real vectors keeps that shape (and so the difficulty of approximate search), while
+    every drawn vector is new. Directions the reference does not span get the smallest observed
+    variance, so no vector is degenerate.
+
+    Raises:
+        ValueError: fewer than two reference vectors.
 
     Example:
-        >>> v = mixed_vectors([SyntheticChunk("x", (0, 1))], np.eye(2, dtype=np.float32), noise=0.0)
-        >>> [round(float(x), 3) for x in v[0]]
-        [0.707, 0.707]
+        >>> ref = normalise_rows(np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32) + 3.0)
+        >>> drawn = gaussian_like(ref, 200, seed=1)
+        >>> drawn.shape, bool(np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5))
+        ((200, 8), True)
     """
-    dim = sentence_vectors.shape[1]
+    if len(reference) < 2:
+        raise ValueError(f"need at least two reference vectors to fit a covariance, got {len(reference)}")
+    reference = np.asarray(reference, dtype=np.float64)
+    mean = reference.mean(axis=0)
+    _, singular, directions = np.linalg.svd(reference - mean, full_matrices=False)
+    variance = singular**2 / (len(reference) - 1)
+    floor = max(float(variance[variance > 1e-12].min(initial=1e-6)), 1e-12)
     rng = np.random.default_rng(seed)
-    out = np.empty((len(chunks), dim), dtype=np.float32)
-    for row, chunk in enumerate(chunks):
-        out[row] = sentence_vectors[list(chunk.sentences)].mean(axis=0)
-    out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise / np.sqrt(dim))
-    return normalise_rows(out)
+    drawn = mean + (rng.standard_normal((count, len(variance))) * np.sqrt(variance)) @ directions
+    drawn += rng.standard_normal((count, reference.shape[1])) * np.sqrt(floor)
+    return normalise_rows(drawn.astype(np.float32))
+
+
+def mean_pairwise_cosine(vectors: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+    """Mean cosine between distinct rows (of a random sample of at most ``sample`` rows).
+
+    Example:
+        >>> round(mean_pairwise_cosine(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])), 3)
+        0.333
+    """
+    rng = np.random.default_rng(seed)
+    rows = vectors if len(vectors) <= sample else vectors[rng.choice(len(vectors), sample, replace=False)]
+    rows = normalise_rows(np.asarray(rows, dtype=np.float32))
+    similarity = rows @ rows.T
+    n = len(rows)
+    return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
 
 
 def random_unit_vectors(count: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -28,20 +28,17 @@ class TargetRow:
     bound: str  # what bounds the figure (always said; essential when missed)
 
 
-def round_down_nice(value: float) -> int:
-    """Round down to one significant digit, or to 1, 2 or 5 times a power of ten.
+def round_down_one_digit(value: float) -> int:
+    """Round down to one significant digit.
 
     Example:
-        >>> round_down_nice(73_400), round_down_nice(26_000), round_down_nice(140_000)
-        (50000, 20000, 100000)
+        >>> round_down_one_digit(45_754), round_down_one_digit(9_999), round_down_one_digit(0.5)
+        (40000, 9000, 0)
     """
     if value < 1:
         return 0
     power = 10 ** int(math.floor(math.log10(value)))
-    for step in (5, 2, 1):
-        if value >= step * power:
-            return step * power
-    return power
+    return int(value // power) * power
 
 
 def hnsw_threshold(scale: Mapping[str, Any], budget_ms: float = EXACT_DENSE_BUDGET_MS) -> dict[str, Any]:
@@ -50,7 +47,7 @@ def hnsw_threshold(scale: Mapping[str, Any], budget_ms: float = EXACT_DENSE_BUDG
     Example:
         >>> rows = [{"chunks": 10_000, "flat_search": {"p95_ms": 3.0}}, {"chunks": 100_000, "flat_search": {"p95_ms": 30.0}}]
         >>> hnsw_threshold({"sizes": rows})["recommended_chunks"]
-        50000
+        80000
     """
     sizes = [row["chunks"] for row in scale["sizes"]]
     p95 = [row["flat_search"]["p95_ms"] for row in scale["sizes"]]
@@ -59,7 +56,7 @@ def hnsw_threshold(scale: Mapping[str, Any], budget_ms: float = EXACT_DENSE_BUDG
         crossing = budget_ms / per_chunk if per_chunk > 0 else None
     else:
         crossing = linear_crossing(sizes, p95, budget_ms)
-    recommended = round_down_nice(crossing) if crossing and crossing > 0 else None
+    recommended = round_down_one_digit(crossing) if crossing and crossing > 0 else None
     return {"budget_ms": budget_ms, "crossing_chunks": crossing, "recommended_chunks": recommended}
 
 
@@ -88,8 +85,10 @@ def check_targets(results: Mapping[str, Any]) -> list[TargetRow]:
         f"Retrieval p95 at {largest['chunks']:,} chunks, recall@10 vs exact", f"≤ {SCALE_P95_MS:.0f} ms, ≥ {SCALE_RECALL}",
         f"HNSW {_fmt_ms(hnsw_p95)} at recall {recall:.3f} (efSearch {largest['chosen_ef']}); exact {_fmt_ms(exact_p95)}",
         hnsw_p95 <= SCALE_P95_MS and recall >= SCALE_RECALL,
-        f"BM25 scoring of every chunk p95 {_fmt_ms(largest['bm25_scores']['p95_ms'])}, exact dense search p95 "
-        f"{_fmt_ms(largest['flat_search']['p95_ms'])}, query embedding ≈ {_fmt_ms(embed_p95)}.",
+        f"the query embedding inside each search (≈ {_fmt_ms(embed_p95)} p95 on the corpus run); without it a search "
+        f"costs p95 {_fmt_ms(largest['index_only_hnsw']['p95_ms'])} with HNSW, {_fmt_ms(largest['index_only_exact']['p95_ms'])} "
+        f"exact (BM25 scoring of every chunk {_fmt_ms(largest['bm25_scores']['p95_ms'])}, exact dense search "
+        f"{_fmt_ms(largest['flat_search']['p95_ms'])}).",
     ))
     noop = ingest["noop"]["seconds"]
     rows.append(TargetRow(
@@ -97,13 +96,15 @@ def check_targets(results: Mapping[str, Any]) -> list[TargetRow]:
         "hashing the corpus files and reading the manifest (I/O); nothing is loaded or embedded.",
     ))
     overhead = ingest["overhead"]
-    timings = ingest["cold"]["timings"]
-    other = ingest["cold"]["seconds"] - timings.get("embed", 0.0)
+    cold = ingest["cold"]
+    timings = cold["timings"]
+    other = cold["seconds"] - timings.get("embed", 0.0)
     rows.append(TargetRow(
-        "Pipeline overhead over the raw embedder", f"≤ {OVERHEAD:.0%}", f"{overhead:+.1%}", overhead <= OVERHEAD,
-        f"embedding is {timings.get('embed', 0.0):.1f} s of the {ingest['cold']['seconds']:.1f} s cold build; "
-        f"everything else (load, clean, chunk, BM25, write) {other:.1f} s. Raw and pipeline runs are minutes apart on a "
-        f"shared machine (load {ingest['raw']['load']:.1f} vs {ingest['cold']['load']:.1f}), so ± a few % is noise.",
+        "Pipeline overhead over the raw embedder (CPU time)", f"≤ {OVERHEAD:.0%}",
+        f"{overhead:+.1%} (wall clock {ingest['overhead_wall']:+.1%})", overhead <= OVERHEAD,
+        f"the embedder's compute: embedding is {timings.get('embed', 0.0):.1f} s of the {cold['seconds']:.1f} s cold build, "
+        f"everything else (load, clean, chunk, BM25, write) {other:.1f} s. CPU time is the headline because the raw and "
+        f"pipeline runs are minutes apart on a shared machine (load {ingest['raw']['load']:.1f} vs {cold['load']:.1f}).",
     ))
     errors = serve["errors"]
     rows.append(TargetRow(

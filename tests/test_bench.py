@@ -12,10 +12,10 @@ import eval.bench_stats
 import eval.bench_targets
 from eval.bench_query import settings_environment
 from eval.bench_stats import (
-    SyntheticChunk, concatenated_tokens, latency_summary, linear_crossing, mixed_vectors, percentiles,
+    SyntheticChunk, concatenated_tokens, gaussian_like, latency_summary, linear_crossing, mean_pairwise_cosine, percentiles,
     random_unit_vectors, recall_at_k, smallest_at_least, split_sentences, synthetic_chunks,
 )
-from eval.bench_targets import check_targets, hnsw_threshold, round_down_nice
+from eval.bench_targets import check_targets, hnsw_threshold, round_down_one_digit
 from settings import Settings, load_settings
 
 POOL = ["到2025年，高新技术企业达到560家。", "研发投入占比达到3.2%。", "建设省级以上创新平台30家；", "科技型中小企业累计1200家！"]
@@ -132,18 +132,28 @@ def test_concatenated_tokens_follow_the_sentences():
     assert concatenated_tokens(SyntheticChunk("", (2, 0)), [["甲"], ["乙"], ["丙", "丁"]]) == ["丙", "丁", "甲"]
 
 
-def test_mixed_vectors_are_unit_length_and_close_to_their_sources():
-    sources = random_unit_vectors(4, 32, seed=5)
-    chunks = [SyntheticChunk("", (0,)), SyntheticChunk("", (1, 2))]
-    exact = mixed_vectors(chunks, sources, noise=0.0)
-    assert np.allclose(np.linalg.norm(exact, axis=1), 1.0, atol=1e-5)
-    assert np.allclose(exact[0], sources[0], atol=1e-5)
-    mean = (sources[1] + sources[2]) / np.linalg.norm(sources[1] + sources[2])
-    assert np.allclose(exact[1], mean, atol=1e-5)
-    noisy = mixed_vectors(chunks, sources, noise=0.3, seed=1)
-    assert np.allclose(np.linalg.norm(noisy, axis=1), 1.0, atol=1e-5)
-    assert float(noisy[0] @ sources[0]) > 0.9  # noise perturbs, does not replace
-    assert not np.allclose(noisy, exact)
+def test_gaussian_like_keeps_the_shape_of_the_reference_vectors():
+    rng = np.random.default_rng(4)
+    common = rng.standard_normal(64)
+    reference = (common * 3 + rng.standard_normal((300, 64)) * np.linspace(2.0, 0.1, 64)).astype(np.float32)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    drawn = gaussian_like(reference, 2000, seed=1)
+    assert drawn.shape == (2000, 64) and drawn.dtype == np.float32
+    assert np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5)
+    assert mean_pairwise_cosine(drawn) == pytest.approx(mean_pairwise_cosine(reference), abs=0.03)
+    assert mean_pairwise_cosine(random_unit_vectors(2000, 64)) < 0.05  # what uniform vectors would look like
+    assert len(np.unique(drawn.round(4), axis=0)) == 2000  # every vector is new
+    assert np.array_equal(drawn, gaussian_like(reference, 2000, seed=1))
+
+
+def test_gaussian_like_needs_two_reference_vectors():
+    with pytest.raises(ValueError, match="at least two"):
+        gaussian_like(np.ones((1, 4), dtype=np.float32), 3)
+
+
+def test_mean_pairwise_cosine_excludes_each_vector_with_itself():
+    assert mean_pairwise_cosine(np.eye(3, dtype=np.float32)) == pytest.approx(0.0)
+    assert mean_pairwise_cosine(np.ones((4, 2), dtype=np.float32)) == pytest.approx(1.0)
 
 
 def test_random_unit_vectors_are_deterministic_and_normalised():
@@ -160,10 +170,10 @@ def test_smallest_at_least_picks_the_cheapest_passing_setting():
     assert smallest_at_least({16: 0.8}, 0.95) is None
 
 
-def test_linear_crossing_and_round_down_nice():
+def test_linear_crossing_and_rounding_down():
     assert linear_crossing([10_000, 100_000], [2.0, 20.0], 25.0) == pytest.approx(125_000)
     assert linear_crossing([10_000, 100_000], [5.0, 5.0], 25.0) is None
-    assert [round_down_nice(v) for v in (0.5, 7, 125_000, 260_000, 999_999)] == [0, 5, 100_000, 200_000, 500_000]
+    assert [round_down_one_digit(v) for v in (0.5, 7, 125_000, 260_000, 999_999)] == [0, 7, 100_000, 200_000, 900_000]
 
 
 def test_hnsw_threshold_from_exact_search_times():
@@ -181,14 +191,15 @@ def _results(answer_p95=80.0, errors=0, rss=400.0, overhead=0.05, noop=0.1, hnsw
         "machine": {"cpus": 2},
         "queries": {"answer": summary(answer_p95), "retrieval": summary(40.0), "query_embedding": summary(30.0),
                     "embeddings_per_answer": 1.2, "embedding_share_of_answer": 0.6},
-        "ingest": {"noop": {"seconds": noop}, "overhead": overhead,
+        "ingest": {"noop": {"seconds": noop}, "overhead": overhead, "overhead_wall": overhead,
                    "cold": {"seconds": 100.0, "timings": {"embed": 95.0}, "load": 2.0}, "raw": {"load": 2.0}},
         "serve": {"clients": 16, "errors": errors, "requests": 100, "throughput_rps": 10.0,
                   "latency": summary(900.0), "peak_rss_mb": rss},
         "cold": {"peak_rss_mb": 200.0},
         "scale": {"sizes": [{"chunks": 100_000, "hybrid_hnsw": summary(hnsw_p95), "hybrid_exact": summary(140.0),
                              "ef_sweep": {64: {"recall_at_10": recall}}, "chosen_ef": 64,
-                             "bm25_scores": summary(50.0), "flat_search": summary(30.0)}]},
+                             "bm25_scores": summary(50.0), "flat_search": summary(30.0),
+                             "index_only_exact": summary(100.0), "index_only_hnsw": summary(60.0)}]},
     }
 
 
