@@ -206,7 +206,7 @@ def _serve_section(serve: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _scale_section(scale: Mapping[str, Any], threshold: Mapping[str, Any]) -> list[str]:
+def _scale_section(scale: Mapping[str, Any], threshold: Mapping[str, Any], embed_s_per_chunk: float) -> list[str]:
     rows = scale["sizes"]
     lines = [
         "## Scale",
@@ -282,7 +282,8 @@ def _scale_section(scale: Mapping[str, Any], threshold: Mapping[str, Any]) -> li
             f"efSearch {largest['chosen_ef']} (the smallest of the sweep with recall@10 ≥ 0.95 at {largest['chunks']:,} "
             f"chunks) from there on. Below that size exact search is cheap, exact and built in milliseconds; HNSW costs "
             f"{largest['build']['hnsw_s'] / largest['chunks'] * 1000:.1f} ms of build per chunk on every re-index (the dense "
-            "index is rebuilt whole on each ingest; small next to the ~0.5 s it takes to embed a chunk) and about "
+            f"index is rebuilt whole on each ingest; small next to the {embed_s_per_chunk:.2f} s it takes to embed a chunk "
+            "here) and about "
             f"{largest['memory_mb']['hnsw_mb'] / max(largest['memory_mb']['flat_mb'], 1e-9) - 1:.0%} more memory than exact."
         )
     else:
@@ -316,7 +317,7 @@ def write_report(results: Mapping[str, Any], out_md: Path) -> Path:
     lines += _ingest_section(results["ingest"])
     lines += _query_section(results)
     lines += _serve_section(results["serve"])
-    lines += _scale_section(results["scale"], threshold)
+    lines += _scale_section(results["scale"], threshold, 1.0 / max(results["ingest"]["raw"]["chunks_per_s"], 1e-9))
     lines += [
         "## How to reproduce",
         "",
