@@ -8,16 +8,17 @@ from typing import Collection, Sequence
 
 from answer.extractive import Unit, has_figure, mentions_year, score_units, weigh_terms
 from answer.facets import choose_units, interleave, place_queries, question_facets, split_subquestions
+from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
-from answer.question import QuestionProfile, profile_question
+from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
 from index.steering import document_place
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
-from ingest.types import Document
+from ingest.types import Chunk, Document
 from settings import Settings
 
 ANSWER_HITS = 8
@@ -72,6 +73,9 @@ class Answerer:
         self.settings = settings
         self.documents = retriever.index.documents
         self._cards = {c.doc_id: c for c in retriever.index.chunks if c.start == 0}
+        self._doc_chunks: dict[str, list[Chunk]] = {}
+        for chunk in sorted(retriever.index.chunks, key=lambda c: c.start):
+            self._doc_chunks.setdefault(chunk.doc_id, []).append(chunk)
 
     def ask(
         self,
@@ -94,7 +98,7 @@ class Answerer:
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         searched = rewrite_followup(question, history)
-        profile = profile_question(searched)
+        profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
         hits = self._search(profile, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
@@ -107,7 +111,11 @@ class Answerer:
         facets = question_facets(profile, self.documents, self._unit_context, part_weights if len(part_weights) > 1 else [])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
-        if reason:
+        enumeration = best_enumeration(hits, self.documents, profile, terms.weights)
+        if enumeration and not terms.missing and answers_with(units, enumeration):
+            text, citations = self._compose_enumeration(enumeration)
+            reason, related = "", ()
+        elif reason:
             text, citations, related = reason, (), self._related(hits)
         else:
             text, citations = self._compose(chosen, terms.weights, profile)
@@ -221,6 +229,23 @@ class Answerer:
             quote = quote_unit(unit.text, weights, profile)
             parts.append(f"{quote}[{numbers[chunk_id]}]")
         return " ".join(parts), tuple(citations)
+
+    def _compose_enumeration(self, enumeration: Enumeration) -> tuple[str, tuple[Citation, ...]]:
+        """The items of a heading enumeration, each cited to the passage that holds it."""
+        numbers: dict[str, int] = {}
+        citations: list[Citation] = []
+        parts = []
+        for heading, label in zip(enumeration.items, enumeration.labels):
+            chunk = item_chunk(self._doc_chunks.get(enumeration.doc_id, []), heading)
+            if chunk is None:
+                parts.append(label)
+                continue
+            if chunk.chunk_id not in numbers:
+                numbers[chunk.chunk_id] = len(numbers) + 1
+                citations.append(self._citation(numbers[chunk.chunk_id], Hit(chunk, 0.0, 0, "outline"), 0, len(chunk.text)))
+            parts.append(f"{label}[{numbers[chunk.chunk_id]}]")
+        lead = f"{enumeration.parent}：" if enumeration.parent else ""
+        return lead + "；".join(parts), tuple(citations)
 
     def _related(self, hits: Sequence[Hit]) -> tuple[Citation, ...]:
         return tuple(

@@ -16,6 +16,7 @@ from answer.sentences import split_units
 from index.steering import document_place
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
+from ingest.structure import heading_level, heading_title
 from ingest.types import Document
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -41,6 +42,8 @@ CARD_BONUS = 0.25
 LIST_BONUS = 0.04
 LIST_CAP = 5
 COUNT_BONUS = 0.15
+HEADING_PENALTY = 0.2
+_CHINESE_DIGITS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ def score_units(
 ) -> list[Unit]:
     """Score every unit of every hit; best first."""
     units = []
+    asked_items = asked_count(profile.count_phrase)
     for hit in hits:
         chunk = hit.chunk
         document = documents.get(chunk.doc_id)
@@ -128,12 +132,14 @@ def score_units(
             text = chunk.text[start:end]
             cover = coverage(text, context, weights)
             score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
+            if is_bare_heading(text):
+                score -= HEADING_PENALTY
             if profile.wants_number and has_figure(text):
                 score += NUMBER_BONUS
             if text.startswith(CARD_MARK):
                 score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY
             if profile.wants_list:
-                score += LIST_BONUS * min(enumeration_size(text), LIST_CAP)
+                score += LIST_BONUS * min(enumeration_size(text), asked_items or LIST_CAP)
             if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
                 score += COUNT_BONUS
             for year in profile.years:
@@ -143,6 +149,29 @@ def score_units(
             units.append(Unit(hit, start, end, score, cover))
     units.sort(key=lambda u: -u.score)
     return units
+
+
+def asked_count(count_phrase: str) -> int:
+    """How many items a count phrase asks for ('三方面' → 3; 0 when none or unclear).
+
+    Example:
+        >>> asked_count("三方面"), asked_count("两大"), asked_count("")
+        (3, 2, 0)
+    """
+    return _CHINESE_DIGITS.get(count_phrase[:1], 0) if count_phrase else 0
+
+
+def is_bare_heading(text: str) -> bool:
+    """Whether a unit is only a heading: it names a section and says nothing itself.
+
+    Example:
+        >>> is_bare_heading("专栏1：自创区八大攻坚行动"), is_bare_heading("（三）推动两大新兴产业创新发展")
+        (True, True)
+        >>> is_bare_heading("2.培育创新型领军（瞪羚）企业。"), is_bare_heading("1.高能级平台建设有序推进。“十三五”期间，建成30家")
+        (True, False)
+    """
+    stripped = text.strip()
+    return heading_level(stripped) is not None and heading_title(stripped) == stripped.rstrip("。；;：:")
 
 
 def novelty(text: str, question: str) -> int:

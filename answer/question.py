@@ -13,7 +13,7 @@ _WANTS_NUMBER = re.compile(
     r"how many|how much|what percentage|what share|what rank|number of|target",
     re.I,
 )
-_WANTS_LIST = re.compile(r"哪些|哪几|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
+_WANTS_LIST = re.compile(r"哪些|哪几(?!年)|哪[两二三四五六七八九十][个项类家大条所]|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
 _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(
@@ -40,6 +40,7 @@ _COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|�
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_QUESTION_WORD = re.compile(r"多少|什么|哪|几|谁|如何|怎么|怎样|是否|吗|\b(what|which|how|who|when|where)\b(?! about)", re.I)
 
 # Domain vocabulary for English questions about Chinese documents: terms, not questions.
 GLOSSARY = {
@@ -138,30 +139,45 @@ def asked_measure(question: str) -> str:
     return ""
 
 
-def profile_question(question: str) -> QuestionProfile:
-    """Describe what ``question`` asks for.
+def asks_itself(question: str) -> bool:
+    """Whether a question carries its own question word (a follow-up like '那温岭呢？' does not).
+
+    Example:
+        >>> asks_itself("其中哪家企业是龙头？"), asks_itself("那温岭呢？"), asks_itself("What about Wenling?")
+        (True, False, False)
+    """
+    return bool(_QUESTION_WORD.search(question))
+
+
+def profile_question(question: str, intent: str | None = None) -> QuestionProfile:
+    """Describe what ``question`` asks for; what kind of answer it wants (a figure, a list, a
+    filing field…) is read from ``intent`` when given (the follow-up itself, when a follow-up
+    was searched together with the question before it).
 
     Example:
         >>> p = profile_question("温州和温岭到2025年科技型中小企业分别要达到多少家？")
         >>> p.wants_number, p.is_comparison, sorted(p.years), sorted(p.places)
         (True, True, ['2025'], ['温岭', '温州'])
+        >>> profile_question("温岭的两大新兴产业是哪两个？ 其中医疗健康以哪家企业为龙头", "其中医疗健康以哪家企业为龙头？").wants_list
+        False
     """
     question = _THOUSANDS.sub("", question)
+    asked = _THOUSANDS.sub("", intent) if intent else question
     english = is_english(question)
     search_text = gloss_english(question) if english else question
-    wants_list = bool(_WANTS_LIST.search(question))
-    count = _COUNT_PHRASE.search(question)
+    wants_list = bool(_WANTS_LIST.search(asked))
+    count = _COUNT_PHRASE.search(asked)
     return QuestionProfile(
         text=question,
         search_text=search_text,
-        wants_number=bool(_WANTS_NUMBER.search(question)) and not (wants_list and not _HOW_MANY.search(question)),
+        wants_number=bool(_WANTS_NUMBER.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
         wants_list=wants_list,
-        is_comparison=bool(_COMPARISON.search(question)) or len(question_places(question)) >= 2,
-        wants_many=bool(_WANTS_MANY.search(question)),
-        asks_meta=bool(_ASKS_META.search(question)),
-        meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(question)),
-        measure=asked_measure(question),
-        wants_date=bool(_WANTS_DATE.search(question)),
+        is_comparison=bool(_COMPARISON.search(asked)) or len(question_places(question)) >= 2,
+        wants_many=bool(_WANTS_MANY.search(asked)),
+        asks_meta=bool(_ASKS_META.search(asked)),
+        meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(asked)),
+        measure=asked_measure(asked),
+        wants_date=bool(_WANTS_DATE.search(asked)),
         count_phrase=count.group(0) if count else "",
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(question_places(question)),
