@@ -45,6 +45,11 @@ class Settings:
     lexical_weight: float = 1.0
     dense_weight: float = 0.35
     rrf_k: int = 60
+    # Dense index: exact IndexFlatIP below this many chunks, HNSW (approximate) from there on
+    # (BENCHMARKS.md: exact search costs more than a query embedding past ~58k chunks).
+    hnsw_min_chunks: int = 50_000
+    # HNSW search effort, set when the index is loaded (recall@10 ≥ 0.95 at 100k chunks in the bench).
+    hnsw_ef_search: int = 192
     # Answering.
     max_answer_sentences: int = 3
     abstain_threshold: float = 0.35

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from index.dense import write_dense_index
+from index.dense import FLAT_SPEC, dense_index_spec, write_dense_index
 from index.embedders import Embedder
 from index.lexical import LexicalIndex
 from index.store import (
@@ -144,7 +144,11 @@ def build_index(
             check_manifest(old_manifest, {"embedder": embedder.model_id}, store_dir)
         up_to_date = old_manifest is not None and all(old_manifest.get(k) == v for k, v in expected.items())
         old_prints: dict[str, str] = old_manifest.get("documents", {}) if old_manifest else {}
-        if up_to_date and old_prints == fingerprints:
+        # A dense index of another type than the size now asks for (threshold changed) is rebuilt
+        # from the stored vectors: nothing is embedded again.
+        dense_kept = old_manifest is not None and old_manifest.get("dense_index", FLAT_SPEC) == dense_index_spec(
+            old_manifest.get("chunks", 0), settings.hnsw_min_chunks)
+        if up_to_date and dense_kept and old_prints == fingerprints:
             return BuildReport(
                 files=len(fingerprints), chunks=old_manifest.get("chunks", 0), embedded=0, reused=0,
                 seconds=time.perf_counter() - started, written=False,
@@ -173,6 +177,7 @@ def build_index(
             **expected,
             "dim": int(vectors.shape[1]),
             "chunks": len(chunks),
+            "dense_index": dense_index_spec(len(chunks), settings.hnsw_min_chunks),
             "documents": {
                 d.doc_id: (old_prints.get(d.doc_id, "") if d.doc_id in kept else fingerprints[d.doc_id])
                 for d in documents
@@ -182,7 +187,7 @@ def build_index(
 
         def write_extra(folder: Path) -> None:
             lexical.save(folder / "bm25")
-            write_dense_index(vectors, folder / "dense.faiss")
+            write_dense_index(vectors, folder / "dense.faiss", manifest["dense_index"])
 
         write_index(store_dir, StoredIndex(manifest, tuple(documents), tuple(chunks), vectors), write_extra)
         timings["index"] = time.perf_counter() - step

@@ -36,6 +36,9 @@ class SearchIndex:
 def open_index(settings: Settings, embedder_id: str, tokenizer: Tokenizer | None = None) -> SearchIndex:
     """Load the current index and check it was built with the same model and chunking.
 
+    The dense index is exact or HNSW as the manifest's ``dense_index`` records; an HNSW index
+    searches with ``efSearch = settings.hnsw_ef_search``.
+
     Raises:
         IndexMissingError: nothing has been built yet.
         IndexMismatchError: built with another embedder or chunking; the message names the fix.
@@ -44,7 +47,7 @@ def open_index(settings: Settings, embedder_id: str, tokenizer: Tokenizer | None
     stored = load_stored_index(store_dir)
     check_manifest(stored.manifest, expected_manifest(settings, embedder_id), store_dir)
     documents = {d.doc_id: d for d in stored.documents}
-    dense = read_dense_index(version_folder(store_dir, "dense.faiss"))
+    dense = read_dense_index(version_folder(store_dir, "dense.faiss"), settings.hnsw_ef_search)
     lexical = LexicalIndex.load(version_folder(store_dir, "bm25"), len(stored.chunks), tokenizer or Tokenizer())
     return SearchIndex(stored.manifest, documents, stored.chunks, dense, lexical)
 

@@ -7,6 +7,7 @@ Layout of the store folder (default ``index/store/``)::
     v-…/documents.jsonl, chunks.jsonl   what was indexed
     v-…/vectors.npy                     one normalised row per chunk
     v-…/bm25/                           the bm25s lexical index
+    v-…/dense.faiss                     FAISS over the vectors: exact, or HNSW at scale (manifest ``dense_index``)
     .lock                               held (flock) by the one ingest that may write
 
 A new version is written completely aside, then ``current`` is switched: a crash at any point
