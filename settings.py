@@ -50,6 +50,8 @@ class Settings:
     hnsw_min_chunks: int = 50_000
     # HNSW search effort, set when the index is loaded (recall@10 ≥ 0.95 at 100k chunks in the bench).
     hnsw_ef_search: int = 192
+    # Query vectors kept per Retriever (least recently used dropped first; 0 turns the cache off).
+    query_cache_size: int = 256
     # Answering.
     max_answer_sentences: int = 3
     abstain_threshold: float = 0.35

