@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from answer.question import QuestionProfile
 from answer.sentences import split_units
-from index.steering import document_place
+from index.steering import PLACES, document_place
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
 from ingest.structure import heading_level, heading_title
@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 _DIGIT = re.compile(r"\d")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|20)\d{2})")
-_CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
+_CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个家项类条所名位亿元次批]")
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 _NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
@@ -42,6 +42,8 @@ CARD_BONUS = 0.25
 LIST_BONUS = 0.04
 LIST_CAP = 5
 COUNT_BONUS = 0.15
+PARAGRAPH_LABEL_CHARS = 8
+_NOT_WORD = re.compile(r"[\s，。：:；;、]+")
 HEADING_PENALTY = 0.2
 _CHINESE_DIGITS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -128,11 +130,12 @@ def score_units(
         title = document.title if document else ""
         place = document_place(document) if document else ""
         context = f"{title} {chunk.heading_path} {chunk.text}"
+        identity = document_identity(document) if document else ""
         for start, end in split_units(chunk.text):
             text = chunk.text[start:end]
             cover = coverage(text, context, weights)
             score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
-            if is_bare_heading(text):
+            if is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, identity)):
                 score -= HEADING_PENALTY
             if profile.wants_number and has_figure(text):
                 score += NUMBER_BONUS
@@ -144,7 +147,7 @@ def score_units(
                 score += COUNT_BONUS
             for year in profile.years:
                 score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
-            if profile.places and place not in profile.places and not any(p in text for p in profile.places):
+            if profile.places and place not in profile.places and not names_place(text, profile.places) and not names_place(paragraph_before(chunk.text, end)[:PARAGRAPH_LABEL_CHARS], profile.places):
                 score -= PLACE_PENALTY
             units.append(Unit(hit, start, end, score, cover))
     units.sort(key=lambda u: -u.score)
@@ -172,6 +175,53 @@ def is_bare_heading(text: str) -> bool:
     """
     stripped = text.strip()
     return heading_level(stripped) is not None and heading_title(stripped) == stripped.rstrip("。；;：:")
+
+
+def document_identity(document: Document) -> str:
+    """What names a document: its title, 文号 and addressee.
+
+    Example:
+        >>> document_identity(Document("d", "d", "关于第142号提案的答复函", "", "0", meta={"文号": "温科提复〔2023〕94号"}))
+        '关于第142号提案的答复函 温科提复〔2023〕94号 '
+    """
+    return f"{document.title} {document.meta.get('文号', '')} {document.meta.get('主送', '')}"
+
+
+def is_identity_line(text: str, identity: str) -> bool:
+    """Whether a unit only repeats what names its document (the title line, the 文号 line, the
+    addressee): it picks the document but answers nothing in it.
+
+    Example:
+        >>> ident = "关于第142号提案的答复函 温科提复〔2023〕94号 洪晓畅委员"
+        >>> is_identity_line("关于第142号提案的 答复函", ident), is_identity_line("洪晓畅委员：", ident), is_identity_line("新增机构100家。", ident)
+        (True, True, False)
+    """
+    squeezed = _NOT_WORD.sub("", text)
+    return bool(squeezed) and squeezed in _NOT_WORD.sub("", identity)
+
+
+def paragraph_before(text: str, end: int) -> str:
+    r"""The paragraph of ``text`` that ends at ``end``: a unit's own words and those before it
+    on its line (its first words label it: "永嘉：规划以……。园区形成……" scopes the second
+    sentence to 永嘉 too).
+
+    Example:
+        >>> t = "乐清：建成平台。\n永嘉：规划园区。力争产值40亿元。"
+        >>> paragraph_before(t, len(t))
+        '永嘉：规划园区。力争产值40亿元。'
+    """
+    return text[text.rfind("\n", 0, max(end - 1, 0)) + 1:end]
+
+
+def names_place(text: str, places: Collection[str]) -> bool:
+    """Whether ``text`` names one of ``places`` (any of its names: 温州, 温州市, Wenzhou…).
+
+    Example:
+        >>> names_place("永嘉县省级高新园区", {"永嘉"}), names_place("乐清市", {"温岭"})
+        (True, False)
+    """
+    lowered = text.lower()
+    return any(name.lower() in lowered for place in places for name in PLACES.get(place, (place,)))
 
 
 def novelty(text: str, question: str) -> int:
