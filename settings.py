@@ -39,6 +39,9 @@ class Settings:
     # Chunking (characters).
     chunk_size: int = 300
     chunk_overlap: int = 60
+    # Each file is read in a worker process: seconds and memory (MB) one file may take.
+    max_file_seconds: float = 60.0
+    max_file_memory_mb: int = 2048
     # Retrieval.
     top_k: int = 10
     candidate_k: int = 40

@@ -19,6 +19,7 @@ from index.dense import FLAT_SPEC, dense_index_spec, write_dense_index
 from index.embedders import Embedder
 from index.lexical import LexicalIndex
 from index.store import (
+    CURRENT,
     STORE_FORMAT,
     StoredIndex,
     check_manifest,
@@ -29,9 +30,10 @@ from index.store import (
 )
 from index.tokenize import TOKENIZER_VERSION, Tokenizer
 from ingest.chunking import split_into_chunks
+from ingest.isolated import IsolatedLoader
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.metadata import SIDECAR_SUFFIX
-from ingest.pipeline import PIPELINE_VERSION, corpus_files, load_document
+from ingest.pipeline import PIPELINE_VERSION, corpus_files
 from ingest.types import Chunk, CorpusError, Document
 from settings import Settings
 
@@ -138,6 +140,7 @@ def build_index(
     store_dir, corpus_dir = Path(settings.store_dir), Path(settings.corpus_dir)
     expected = expected_manifest(settings, embedder.model_id)
     with ingest_lock(store_dir):
+        _remove_stale_pointer_links(store_dir)
         fingerprints = file_fingerprints(corpus_dir)
         old_manifest = None if rebuild else read_manifest(store_dir)
         if old_manifest is not None:  # other vectors need an explicit --rebuild
@@ -158,7 +161,7 @@ def build_index(
         timings["check"] = time.perf_counter() - started
 
         step = time.perf_counter()
-        documents, failed, kept = _load_documents(corpus_dir, fingerprints, old)
+        documents, failed, kept = _load_documents(corpus_dir, fingerprints, old, settings)
         timings["load_and_clean"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -209,19 +212,27 @@ def build_index(
     )
 
 
+def _remove_stale_pointer_links(store_dir: Path) -> None:
+    """Remove the ``.current.tmp-<pid>`` links of ingests killed mid-swap (only the lock holder makes one)."""
+    for link in store_dir.glob(f".{CURRENT}.tmp-*"):
+        link.unlink(missing_ok=True)
+
+
 def _load_documents(
-    corpus_dir: Path, fingerprints: dict[str, str], old: StoredIndex | None
+    corpus_dir: Path, fingerprints: dict[str, str], old: StoredIndex | None, settings: Settings
 ) -> tuple[list[Document], list[CorpusError], set[str]]:
     old_docs = {d.doc_id: d for d in old.documents} if old else {}
     documents, failed, kept = [], [], set()
-    for doc_id in fingerprints:
-        try:
-            documents.append(load_document(corpus_dir / doc_id, corpus_dir))
-        except CorpusError as exc:
-            failed.append(exc)
-            if doc_id in old_docs:  # nothing already indexed is lost
-                documents.append(old_docs[doc_id])
-                kept.add(doc_id)
+    # Each file in a worker with a time and memory limit: a hostile file cannot stall or sink the ingest.
+    with IsolatedLoader(settings.max_file_seconds, settings.max_file_memory_mb) as loader:
+        for doc_id in fingerprints:
+            try:
+                documents.append(loader.load(corpus_dir / doc_id, corpus_dir))
+            except CorpusError as exc:
+                failed.append(exc)
+                if doc_id in old_docs:  # nothing already indexed is lost
+                    documents.append(old_docs[doc_id])
+                    kept.add(doc_id)
     return documents, failed, kept
 
 

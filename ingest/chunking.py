@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.structure import find_headings, heading_path_at, top_level_spans
+from ingest.structure import HeadingPaths, find_headings, top_level_spans
 from ingest.tables import ROW_MARK
 from ingest.types import Chunk, Document
 
@@ -72,6 +72,7 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
         )
     text = document.text
     headings = find_headings(text)
+    paths = HeadingPaths(headings)
     splitter = _splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
     for section_start, section_end in top_level_spans(text, headings):
@@ -92,7 +93,7 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
                         text=content,
                         start=start,
                         end=start + len(content),
-                        heading_path=heading_path_at(headings, start),
+                        heading_path=paths.at(start),
                     )
                 )
     return chunks

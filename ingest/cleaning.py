@@ -11,7 +11,7 @@ import re
 from ingest.structure import is_heading_line
 from ingest.tables import rewrite_tables_with_sources
 
-_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+_BOOKMARK = re.compile(r"\[bookmark:[^\]\n]{0,200}\]")  # bounded: openers that never close stay linear
 _BOLD = re.compile(r"\*\*")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+", re.M)
 _PAGE_FOOTER = re.compile(r"^[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*\d{1,4}[ \t\u3000]*[—–\-－]{1,2}[ \t\u3000]*$")
@@ -103,25 +103,36 @@ def join_broken_lines(text: str) -> str:
         >>> join_broken_lines("您在市人大会议期间所提的建议中就重视并加强\\n\\n26县高新区提出了建议。\\n\\n一、加强培育。")
         '您在市人大会议期间所提的建议中就重视并加强26县高新区提出了建议。\\n\\n一、加强培育。'
     """
-    lines = text.split("\n")
-    out: list[str] = []
-    for line in lines:
+    out: list[list[str]] = []  # output lines, each the pieces joined into it; [] is a blank line
+    for line in text.split("\n"):
         if not line.strip():
-            if out and out[-1] != "":
-                out.append("")
+            if out and out[-1]:
+                out.append([])
             continue
         previous = _last_text_line(out)
-        if (
-            previous is not None
-            and _continues(out[previous], line)
-        ):
-            out[previous : len(out)] = [out[previous] + line]
+        if previous is not None and _continues(_ends_of(out[previous]), line):
+            out[previous].append(line)
+            del out[previous + 1:]
             continue
-        out.append(line)
-    return "\n".join(out).strip("\n")
+        out.append([line])
+    return "\n".join("".join(pieces) for pieces in out).strip("\n")
 
 
-def _last_text_line(out: list[str]) -> int | None:
+def _ends_of(pieces: list[str]) -> str:
+    """What :func:`_continues` needs of a joined line, without building it (joining stays linear).
+
+    The first piece decides how the line starts and that it is 20 characters or more (only such
+    lines are joined to); the last piece decides how it ends (a joined piece is 20 characters or
+    more, or ends in a sentence mark or ，、). No piece holds a tab.
+
+    Example:
+        >>> _ends_of(["甲" * 25, "乙乙", "丙丙"])[-3:]
+        '甲丙丙'
+    """
+    return pieces[0] if len(pieces) == 1 else pieces[0] + pieces[-1]
+
+
+def _last_text_line(out: list[list[str]]) -> int | None:
     for i in range(len(out) - 1, max(-1, len(out) - 3), -1):
         if out[i]:
             return i

@@ -14,21 +14,29 @@ from ingest.types import CorpusError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_TEXT_CHARS = 3_000_000  # one document's text; the largest seed has ~40 000, a 1 000-page report ~2 million
+MAX_DOCX_INFLATED_BYTES = 256 * 1024 * 1024  # all members of a DOCX, inflated
+MAX_DOCX_XML_BYTES = 64 * 1024 * 1024  # any one XML part of a DOCX, inflated
+MAX_HTML_TABLES = 1000
 _MIN_PRINTABLE_RATIO = 0.85
 
 
 def decode_text(data: bytes, name: str) -> str:
     """Decode text bytes: UTF-8 (with or without BOM), else the detected encoding (GB18030…).
 
+    UTF-16 with a byte order mark (what Windows Notepad saves as "Unicode") is read too.
+
     Raises:
         CorpusError: the bytes are not text in any encoding we can recognise.
 
     Example:
-        >>> decode_text("温州".encode("gbk"), "a.txt")
-        '温州'
+        >>> decode_text("温州".encode("gbk"), "a.txt"), decode_text("温州".encode("utf-16"), "a.txt")
+        ('温州', '温州')
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _utf16_as_utf8(data, name)
     if b"\x00" in data[:4096]:
         raise CorpusError(f"{name}: contains NUL bytes, so it is binary, not text; convert it to UTF-8 text or remove it")
     try:
@@ -38,6 +46,13 @@ def decode_text(data: bytes, name: str) -> str:
     if text and _printable_ratio(text) < _MIN_PRINTABLE_RATIO:
         raise CorpusError(f"{name}: does not look like text (mostly control characters); convert it to UTF-8 text or remove it")
     return text
+
+
+def _utf16_as_utf8(data: bytes, name: str) -> bytes:
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{name}: starts like UTF-16 text but is damaged ({exc}); save it as UTF-8 and ingest again") from exc
 
 
 def _decode_legacy(data: bytes, name: str) -> str:
@@ -78,12 +93,36 @@ def _read_pdf(data: bytes, name: str) -> str:
     return text
 
 
+def check_docx_archive(data: bytes, name: str) -> None:
+    """Refuse a DOCX that is not a zip, or whose parts would inflate past the limits, before inflating it.
+
+    Raises:
+        CorpusError: not a zip archive, or a zip bomb (the sizes come from the zip directory).
+
+    Example:
+        >>> check_docx_archive(b"not a zip", "a.docx")
+        Traceback (most recent call last):
+        ...
+        ingest.types.CorpusError: a.docx: not a DOCX file (a DOCX is a zip archive); re-save it from Word as .docx
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorpusError(f"{name}: not a DOCX file (a DOCX is a zip archive); re-save it from Word as .docx") from exc
+    inflated = sum(m.file_size for m in members)
+    largest_xml = max((m.file_size for m in members if m.filename.endswith(".xml")), default=0)
+    if inflated > MAX_DOCX_INFLATED_BYTES or largest_xml > MAX_DOCX_XML_BYTES:
+        raise CorpusError(
+            f"{name}: the DOCX would inflate to {inflated // 2**20} MB (largest XML part {largest_xml // 2**20} MB), "
+            f"over the {MAX_DOCX_INFLATED_BYTES // 2**20} MB ({MAX_DOCX_XML_BYTES // 2**20} MB per part) limit; "
+            "it is damaged or a zip bomb. Re-save it from Word, or split the document")
+
+
 def _read_docx(data: bytes, name: str) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise CorpusError(f"{name}: not a DOCX file (a DOCX is a zip archive); re-save it from Word as .docx")
+    check_docx_archive(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -112,7 +151,13 @@ def _read_html(data: bytes, name: str) -> str:
     soup = BeautifulSoup(decode_text(data, name), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    for table in soup.find_all("table"):
+    tables = soup.find_all("table")
+    if len(tables) > MAX_HTML_TABLES:
+        raise CorpusError(f"{name}: {len(tables)} tables, over the {MAX_HTML_TABLES} table limit; "
+                          "save the page's main content as a smaller HTML file or a DOCX")
+    for table in tables:
+        if table.find("table") is not None:
+            continue  # a layout table around tables: the inner ones become rows, its own text stays lines
         rows = ["\t".join(c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])) for tr in table.find_all("tr")]
         table.replace_with("\n\n" + "\n".join(rows) + "\n\n")
     return soup.get_text("\n")
@@ -122,8 +167,8 @@ def read_raw_text(path: Path) -> tuple[str, bytes]:
     """Read one corpus file and return ``(raw text, raw bytes)``.
 
     Raises:
-        CorpusError: unsupported extension, too large, empty, or unreadable; the message names
-            the file and what to do.
+        CorpusError: unsupported extension, too large (file or text), empty, or unreadable; the
+            message names the file and what to do.
     """
     name = path.name
     suffix = path.suffix.lower()
@@ -151,4 +196,7 @@ def read_raw_text(path: Path) -> tuple[str, bytes]:
         raise CorpusError(f"{name}: cannot be parsed as {suffix} ({type(exc).__name__}: {exc}); re-export the file") from exc
     if not text.strip():
         raise CorpusError(f"{name}: no text could be extracted; check that the file has content")
+    if len(text) > MAX_TEXT_CHARS:
+        raise CorpusError(f"{name}: {len(text)} characters of text, over the {MAX_TEXT_CHARS} character limit "
+                          "for one document; split the file")
     return text, data

@@ -13,6 +13,8 @@ from pathlib import Path
 from ingest.types import CorpusError
 
 SIDECAR_SUFFIX = ".meta.json"
+MAX_SIDECAR_BYTES = 64 * 1024
+MAX_META_CHARS = 200  # a title is repeated in every chunk's embedded text: keep every field short
 META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种", "主送", "抄送", "印发日期")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d{1,4}号")
 _DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$", re.M)
@@ -117,15 +119,23 @@ def read_sidecar(path: Path) -> dict[str, str]:
     """Read the staff-maintained sidecar ``<path>.meta.json`` if there is one.
 
     Raises:
-        CorpusError: the sidecar is not a JSON object of known string fields.
+        CorpusError: the sidecar is over :data:`MAX_SIDECAR_BYTES`, is not a JSON object of known
+            string fields, or has a field over :data:`MAX_META_CHARS` characters.
     """
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.is_file():
         return {}
+    size = sidecar.stat().st_size
+    if size > MAX_SIDECAR_BYTES:
+        raise CorpusError(f"{sidecar.name}: {size} bytes, over the {MAX_SIDECAR_BYTES} byte limit for a sidecar; "
+                          "keep only the filing fields in it")
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{sidecar.name}: not valid UTF-8 JSON ({exc}); fix or delete the sidecar") from exc
+    except RecursionError as exc:
+        raise CorpusError(f"{sidecar.name}: nested too deeply; write it as a flat JSON object like "
+                          "{\"title\": \"…\"}") from exc
     if not isinstance(data, dict):
         raise CorpusError(f"{sidecar.name}: must be a JSON object like {{\"title\": \"…\"}}")
     unknown = set(data) - set(META_FIELDS)
@@ -133,4 +143,7 @@ def read_sidecar(path: Path) -> dict[str, str]:
         raise CorpusError(
             f"{sidecar.name}: fields must be strings among {', '.join(META_FIELDS)}; found {sorted(data)}"
         )
+    too_long = sorted(key for key, value in data.items() if len(value) > MAX_META_CHARS)
+    if too_long:
+        raise CorpusError(f"{sidecar.name}: {', '.join(too_long)} longer than {MAX_META_CHARS} characters; shorten it")
     return data

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ingest.cleaning import clean_text_with_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
-from ingest.metadata import SIDECAR_SUFFIX, extract_metadata, read_sidecar
+from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, extract_metadata, read_sidecar
 from ingest.types import CorpusError, Document
 
 CARD_MARK = "【文件信息】"
@@ -61,7 +61,8 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
     if not text.strip():
         raise CorpusError(f"{path.name}: nothing is left after cleaning; check the file's content")
     meta = {**extract_metadata(text), **read_sidecar(path)}
-    title = meta.pop("title", "") or path.stem
+    # A runaway first line ("关于……的通知" of a whole page) would be repeated in every chunk.
+    title = (meta.pop("title", "") or path.stem)[:MAX_META_CHARS]
     return Document(
         doc_id=path.relative_to(corpus_dir).as_posix(),
         path=str(path),

@@ -6,6 +6,7 @@ Levels, outermost first: ``一、`` and ``附件N`` (1), ``（一）`` (2), ``�
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -89,22 +90,46 @@ def find_headings(text: str) -> list[Heading]:
     return headings
 
 
+class HeadingPaths:
+    """The heading path in force at any offset of a text, each path computed once.
+
+    Build it once per document and ask :meth:`at` for every chunk: a lookup is a bisection,
+    so a text with tens of thousands of headings stays fast.
+
+    Example:
+        >>> paths = HeadingPaths(find_headings("一、总则\\n（一）目标\\n正文\\n二、任务\\n"))
+        >>> paths.at(0), paths.at(12), paths.at(16)
+        ('一、总则', '一、总则 > （一）目标', '二、任务')
+    """
+
+    def __init__(self, headings: list[Heading]) -> None:
+        self._offsets: list[int] = []
+        self._paths: list[str] = []
+        stack: list[Heading] = []
+        for heading in headings:
+            while stack and stack[-1].level >= heading.level:
+                stack.pop()
+            stack.append(heading)
+            self._offsets.append(heading.offset)
+            self._paths.append(" > ".join(h.title for h in stack))
+
+    def at(self, offset: int) -> str:
+        """The path of the last heading at or before ``offset`` (``""`` before the first)."""
+        i = bisect.bisect_right(self._offsets, offset) - 1
+        return self._paths[i] if i >= 0 else ""
+
+
 def heading_path_at(headings: list[Heading], offset: int) -> str:
     """Return the heading path in force at ``offset``, like ``一、… > （二）… > 专栏3``.
+
+    For many offsets of one text, build a :class:`HeadingPaths` once instead.
 
     Example:
         >>> hs = find_headings("一、总则\\n（一）目标\\n正文\\n二、任务\\n")
         >>> heading_path_at(hs, 12), heading_path_at(hs, 16)
         ('一、总则 > （一）目标', '二、任务')
     """
-    stack: list[Heading] = []
-    for heading in headings:
-        if heading.offset > offset:
-            break
-        while stack and stack[-1].level >= heading.level:
-            stack.pop()
-        stack.append(heading)
-    return " > ".join(h.title for h in stack)
+    return HeadingPaths(headings).at(offset)
 
 
 def top_level_spans(text: str, headings: list[Heading]) -> list[tuple[int, int]]:

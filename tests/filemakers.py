@@ -24,18 +24,23 @@ def write_pdf(path: Path, pages: list[list[str]]) -> Path:
     all_objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode()]
     all_objects += objects
     all_objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    path.write_bytes(pdf_from_objects(all_objects))
+    return path
+
+
+def pdf_from_objects(objects: list[bytes], root: int = 1) -> bytes:
+    """A PDF file of the given object bodies (numbered from 1), with its xref table and trailer."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
-    for number, body in enumerate(all_objects, start=1):
+    for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
         out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
     xref = len(out)
-    out += f"xref\n0 {len(all_objects) + 1}\n0000000000 65535 f \n".encode()
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(all_objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
-    return path
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root {root} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
 
 
 def write_docx(path: Path, paragraphs: list[str], caption: str, table: list[list[str]]) -> Path:
