@@ -34,7 +34,7 @@ from answer.types import AnswerError  # noqa: E402
 from index.cli import format_report, run_ingest  # noqa: E402
 from index.embedders import Embedder, load_embedder  # noqa: E402
 from index.types import IndexError_  # noqa: E402
-from ingest.loaders import SUPPORTED_SUFFIXES  # noqa: E402
+from ingest.loaders import MAX_FILE_BYTES, SUPPORTED_SUFFIXES  # noqa: E402
 from ingest.types import CorpusError  # noqa: E402
 from settings import Settings, SettingsError, load_settings  # noqa: E402
 from web.feedback import FeedbackStore  # noqa: E402
@@ -42,6 +42,7 @@ from web.presenters import (  # noqa: E402
     EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, library_rows, stream_prefixes,
 )
 from web.routes import build_router  # noqa: E402
+from web.security import ApiBodyLimit, FrameAncestorsPolicy  # noqa: E402
 from web.service import AnswerService, LibraryError  # noqa: E402
 
 STREAM_DELAY_S = 0.02
@@ -237,11 +238,13 @@ def create_app(
     # FastAPI's own /docs page loads Swagger UI from a CDN: keep it off (offline intranet).
     app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(settings, service, feedback))
+    app.add_middleware(ApiBodyLimit)
+    app.add_middleware(FrameAncestorsPolicy, sources=settings.frame_ancestors)
     blocks = build_blocks(settings, service, feedback)
     blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
     return gr.mount_gradio_app(
         app, blocks, path="/", root_path=settings.root_path or None, theme=THEME, css=CSS,
-        footer_links=["api"], show_error=True, ssr_mode=False, mcp_server=False,
+        footer_links=["api"], show_error=True, ssr_mode=False, mcp_server=False, max_file_size=MAX_FILE_BYTES,
     )
 
 

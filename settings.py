@@ -72,6 +72,9 @@ class Settings:
     concurrency_limit: int = 2
     feedback_db: Path = Path("data/feedback.sqlite3")
     max_question_chars: int = 500
+    # CSP frame-ancestors of the pages (widget, chat, documents): the sites that may frame them,
+    # e.g. "'self' https://oa.example.gov.cn".
+    frame_ancestors: str = "'self'"
     admin_token: str = dataclasses.field(default="", repr=False)
 
     def replace(self, **changes: Any) -> "Settings":

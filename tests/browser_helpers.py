@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 EXAMPLE_PAGE = ROOT / "docs" / "embed-example.html"
 EXAMPLE_APP_URL = "http://127.0.0.1:7860/"
+# Pages that embed the widget in the tests are served from other loopback ports: let them frame it.
+LOOPBACK_FRAME_ANCESTORS = "'self' http://127.0.0.1:*"
 
 XSS_DOC = """关于测试转义的通知
 
@@ -67,7 +69,8 @@ def write_fixture_corpus(corpus: Path) -> Path:
 def fixture_settings(folder: Path, **changes) -> Settings:
     """Settings for a fixture corpus and index inside ``folder``."""
     corpus = write_fixture_corpus(folder / "corpus")
-    base = Settings(corpus_dir=corpus, store_dir=folder / "store", embedder="fake", chunk_size=120, chunk_overlap=20)
+    base = Settings(corpus_dir=corpus, store_dir=folder / "store", embedder="fake", chunk_size=120, chunk_overlap=20,
+                    frame_ancestors=LOOPBACK_FRAME_ANCESTORS)
     return base.replace(**changes) if changes else base
 
 
@@ -90,7 +93,8 @@ def loopback_socket() -> socket.socket:
 def serve_app(app, timeout: float = 60.0) -> Iterator[str]:
     """Serve an ASGI app with uvicorn in a thread on a free loopback port; yield its base URL (``/``-ended)."""
     sock = loopback_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # Open event streams (gradio clients) would otherwise hold the shutdown until the join times out.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -211,7 +215,7 @@ def take_screenshots(out: Path) -> None:
         store = Path(folder) / "store"
         if Path(settings.store_dir).is_dir():
             shutil.copytree(settings.store_dir, store, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
-        settings = settings.replace(store_dir=store)
+        settings = settings.replace(store_dir=store, frame_ancestors=LOOPBACK_FRAME_ANCESTORS)
         if run_ingest(settings) == 2:
             raise SystemExit("could not build the index for the screenshots")
         app = create_app(settings, load_answerer(settings), feedback_db=Path(folder) / "feedback.sqlite3")

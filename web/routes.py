@@ -17,10 +17,10 @@ from answer.types import AnswerError
 from settings import Settings
 from web.feedback import FeedbackError, FeedbackStore
 from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, document_page_html
-from web.service import AnswerService
+from web.security import AdmissionGate, BusyError
+from web.service import MAX_HISTORY, AnswerService
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-MAX_HISTORY = 20
 WIDGET_ASSETS = {"widget.js": "application/javascript", "widget.css": "text/css"}
 NO_CACHE = {"Cache-Control": "no-cache"}
 
@@ -43,6 +43,8 @@ async def _json_object(request: Request) -> dict[str, Any]:
         body = json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(f"请求体不是合法的 JSON：{exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest("请求体的 JSON 嵌套过深。(JSON nested too deeply.)") from exc
     if not isinstance(body, dict):
         raise BadRequest('请求体应是 JSON 对象，例如 {"question": "…"}')
     return body
@@ -79,6 +81,7 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
     """All plain HTTP routes of the app, bound to ``service`` and ``feedback``."""
     router = APIRouter()
     root_path = settings.root_path
+    ask_gate = AdmissionGate(settings.queue_size + settings.concurrency_limit)  # beyond it: 429, not a pile-up
 
     @router.post("/api/ask")
     async def api_ask(request: Request) -> Response:
@@ -88,8 +91,11 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         except BadRequest as exc:
             return _error(str(exc))
         try:
-            # Answering is CPU-bound and synchronous: run it off the event loop.
-            answer = await run_in_threadpool(service.ask, question, history, doc_ids)
+            with ask_gate.admit():
+                # Answering is CPU-bound and synchronous: run it off the event loop.
+                answer = await run_in_threadpool(service.ask, question, history, doc_ids)
+        except BusyError as exc:
+            return _error(str(exc), 429)
         except AnswerError as exc:
             return _error(str(exc))
         return JSONResponse(answer_json(answer, public_base_url(request, root_path)))

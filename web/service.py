@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Collection, Sequence
 
 from answer.engine import Answerer
-from answer.types import Answer
+from answer.types import Answer, QuestionTooLongError
 from index.build import BuildReport, build_index
 from index.embedders import Embedder, load_embedder
 from index.search import Retriever, open_index
@@ -24,6 +24,7 @@ from settings import Settings
 from web.presenters import chunk_counts
 
 ProgressCallback = Callable[[int, int], None]
+MAX_HISTORY = 20  # earlier questions a follow-up may carry
 
 
 class LibraryError(ValueError):
@@ -85,9 +86,20 @@ class AnswerService:
         return dict(self._counts)
 
     def ask(self, question: str, history: Sequence[str] = (), doc_ids: Collection[str] | None = None) -> Answer:
-        """Answer a question (see :meth:`Answerer.ask`); raises its ``AnswerError`` subclasses."""
+        """Answer a question (see :meth:`Answerer.ask`); raises its ``AnswerError`` subclasses.
+
+        Only the last :data:`MAX_HISTORY` earlier questions are used.
+
+        Raises:
+            QuestionTooLongError: also when one of those is longer than a question may be (every
+                way in, chat page, widget and APIs, passes history through here).
+        """
+        history, limit = tuple(history)[-MAX_HISTORY:], self.settings.max_question_chars
+        if any(len(str(h)) > limit for h in history):
+            raise QuestionTooLongError(f"对话历史中的问题过长（每个不超过 {limit} 字）：请开始新对话。"
+                                       "(An earlier question is too long: start a new conversation.)")
         with self._ask_lock:
-            return self._answerer.ask(question, history=tuple(history), doc_ids=doc_ids)
+            return self._answerer.ask(question, history=history, doc_ids=doc_ids)
 
     def reindex(self, progress: ProgressCallback | None = None) -> BuildReport:
         """Bring the index up to date with the corpus folder and swap in a new answerer.
