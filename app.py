@@ -19,6 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse  # noqa: E402
 import html  # noqa: E402
+import itertools  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -39,13 +40,14 @@ from ingest.types import CorpusError  # noqa: E402
 from settings import Settings, SettingsError, load_settings  # noqa: E402
 from web.feedback import FeedbackStore  # noqa: E402
 from web.presenters import (  # noqa: E402
-    EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, library_rows, stream_prefixes,
+    EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, draft_html, library_rows, stream_prefixes,
 )
 from web.routes import build_router  # noqa: E402
 from web.security import ApiBodyLimit, FrameAncestorsPolicy  # noqa: E402
-from web.service import AnswerService, LibraryError  # noqa: E402
+from web.service import AnswerService, Draft, LibraryError  # noqa: E402
 
 STREAM_DELAY_S = 0.02
+DRAFT_INTERVAL_S = 0.1  # the chat shows an LLM's reply at most this often while it streams
 LIBRARY_HEADERS = ["文件", "标题", "文号", "成文日期", "段落数"]
 SYSTEM_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "system-ui", "sans-serif"]
 MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "Consolas", "monospace"]
@@ -95,16 +97,26 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
     feedback_note = gr.Markdown()
 
     def chat(text: str, messages: list, history: list, recs: dict, doc_ids: list):
+        items = service.ask_stream(text, history, doc_ids or None)
         try:
-            answer = service.ask(text, history, doc_ids or None)
+            answer = next(items)
         except AnswerError as exc:
             raise gr.Error(str(exc)) from exc
-        messages = list(messages) + [{"role": "user", "content": html.escape(answer.question)},
+        basis = answer.basis if isinstance(answer, Draft) else answer
+        messages = list(messages) + [{"role": "user", "content": html.escape(basis.question)},
                                      {"role": "assistant", "content": ""}]
-        for prefix in stream_prefixes(answer.text)[:-1]:
-            messages[-1] = {"role": "assistant", "content": answer_html(answer, root, text=prefix)}
-            yield messages, "", messages, history, recs
-            time.sleep(STREAM_DELAY_S)
+        if isinstance(answer, Draft):  # an LLM is writing: show its reply as it comes, then the checked one
+            shown_at = 0.0
+            for answer in itertools.chain([answer], items):  # the last item is the final Answer
+                if isinstance(answer, Draft) and time.monotonic() - shown_at >= DRAFT_INTERVAL_S:
+                    messages[-1] = {"role": "assistant", "content": draft_html(answer.basis, answer.text, root)}
+                    yield messages, "", messages, history, recs
+                    shown_at = time.monotonic()
+        else:
+            for prefix in stream_prefixes(answer.text)[:-1]:
+                messages[-1] = {"role": "assistant", "content": answer_html(answer, root, text=prefix)}
+                yield messages, "", messages, history, recs
+                time.sleep(STREAM_DELAY_S)
         messages[-1] = {"role": "assistant", "content": answer_html(answer, root)}
         recs = {**recs, len(messages) - 1: {
             "question": answer.question, "searched_question": answer.searched_question, "history": list(history),

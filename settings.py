@@ -64,6 +64,8 @@ class Settings:
     llm_api_key: str = dataclasses.field(default="", repr=False)
     llm_timeout: float = 30.0
     llm_temperature: float = 0.1
+    llm_max_tokens: int = 400  # the longest answer asked for
+    llm_remove_unsupported: bool = False  # drop unsupported sentences instead of marking them
     # Serving.
     host: str = "127.0.0.1"
     port: int = 7860

@@ -12,6 +12,7 @@ from answer.outline import Enumeration, answers_with, best_enumeration, item_chu
 from answer.quoting import card_field, quote_unit
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
+from answer.llm import rewrite_followup_with_llm
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
@@ -97,7 +98,10 @@ class Answerer:
         """
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
-        searched = rewrite_followup(question, history)
+        # The LLM's stand-alone rewrite when one is configured; the rules when it fails or keeps the question.
+        searched = rewrite_followup_with_llm(self.settings, question, history)
+        if searched == question:
+            searched = rewrite_followup(question, history)
         profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
         hits = self._search(profile, mode, doc_ids)
         lexical = self.retriever.index.lexical

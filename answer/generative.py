@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
 from answer import llm
-from answer.types import Answer, Citation
+from answer.types import Answer, Citation, LLMOutcome
 from answer.verify import (
+    SentenceCheck,
     Verification,
     find_markers,
     mark_unsupported,
+    normalize_figures,
     remove_unsupported as drop_unsupported,
     renumber_citations,
     verify_answer,
@@ -42,6 +44,11 @@ NOTICE_UNVERIFIED = "（大模型回答未通过引用核验，已改用原文�
 NOTICE_NOT_FOUND = "（大模型未在资料中找到答案，以下为原文摘录）"
 NOTICE_MARKED = "（标有⚠️的句子未在所引资料中找到依据，请核对原文）"
 NOTICE_REMOVED = "（已删去{count}句未在所引资料中找到依据的内容）"
+_LEADING_MARKER = re.compile(r"^\s*[\[［【]\s*\d")
+_MARKER = re.compile(r"[\[［【]\s*(\d+(?:\s*[,，、\-–~]\s*\d+)*)\s*[\]］】]")
+_NON_WORD = re.compile(r"[\W_]+")
+NOT_AN_ANSWER = "照抄了所给资料的列表，不是回答"
+COPY_MATCH = 0.8
 _NOT_FOUND_REPLY = re.compile(r"资料中未找到|未找到相关|没有找到|not found in|no information|does not (?:contain|mention)", re.I)
 
 
@@ -121,6 +128,53 @@ def passage_evidence(passage: Citation) -> str:
     return f"{header}\n{passage.quote}"
 
 
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text} - {""}
+
+
+def copies_the_passage_list(sentence: str, passages: Sequence[Citation]) -> bool:
+    """Whether ``sentence`` copies the prompt's passage list instead of answering: it opens with a
+    marker, as the list does ("[2] 《标题》 …"; an answer puts markers after its claims), and
+    every piece after a marker is (nearly) a verbatim piece of a passage's header or text: at
+    least ``COPY_MATCH`` of its character pairs are in one passage (any passage: a small model
+    numbers its copies at random, and drops a word here and there).
+
+    Example:
+        >>> ps = (Citation(1, "a", "温州规划", "一、目标", "到2025年，达到30家。", 0, 6, "温政发〔2021〕5号"),)
+        >>> copies_the_passage_list("[1] 《温州规划》（温政发〔2021〕5号） 一、目标", ps)
+        True
+        >>> copies_the_passage_list("[1] 2025年，达到30", ps), copies_the_passage_list("温州规划提出达到30家[1]。", ps)
+        (True, False)
+        >>> copies_the_passage_list("[1] 《温州规划》（温政发〔2021〕） 目标", ps)
+        True
+        >>> copies_the_passage_list("[1] 显示，温州要达到30家。", ps)
+        False
+    """
+    if not _LEADING_MARKER.match(sentence):
+        return False
+    evidence = [_pairs(_NON_WORD.sub("", normalize_figures(passage_evidence(p)))) for p in passages]
+    pieces = _MARKER.split(sentence)  # text, numbers, text, numbers, text ...
+    copied = False
+    for text in pieces[2::2]:
+        said = _pairs(_NON_WORD.sub("", normalize_figures(text)))
+        if not said:
+            continue
+        if not any(len(said & source) >= COPY_MATCH * len(said) for source in evidence):
+            return False
+        copied = True
+    return copied and not _NON_WORD.sub("", pieces[0])
+
+
+def _flag_echoes(verification: Verification, passages: Sequence[Citation]) -> Verification:
+    """``verification`` with copies of the passage list flagged: a small model often lists the
+    passages (titles, table cells) instead of answering, and a copy is "in" the passage it cites."""
+    checks: list[SentenceCheck] = [
+        dataclasses.replace(c, supported=False, reason=NOT_AN_ANSWER) if c.supported and copies_the_passage_list(c.text, passages) else c
+        for c in verification.sentences
+    ]
+    return Verification(tuple(checks))
+
+
 def verify_generation(raw: str, passages: Sequence[Citation], remove_unsupported: bool = False) -> Generation:
     """Verify a reply against its passages and build the text and citations to show (pure).
 
@@ -131,7 +185,7 @@ def verify_generation(raw: str, passages: Sequence[Citation], remove_unsupported
         >>> g.text, [c.doc_id for c in g.citations], g.verification.supported_count
         ('温岭达到1800家[1]。温州达到18000家[2]。⚠️(未在引用中找到依据)', ['b', 'a'], 1)
     """
-    verification = verify_answer(raw, {p.n: passage_evidence(p) for p in passages})
+    verification = _flag_echoes(verify_answer(raw, {p.n: passage_evidence(p) for p in passages}), passages)
     shown = drop_unsupported(raw, verification) if remove_unsupported else mark_unsupported(raw, verification)
     by_number = {p.n: p for p in passages}
     order = list(dict.fromkeys(n for n in find_markers(shown) if n in by_number))
@@ -171,15 +225,49 @@ def _failure_notice(error: llm.LLMError) -> str:
     return NOTICE_UNAVAILABLE
 
 
+def _outcome_of_error(error: llm.LLMError) -> LLMOutcome:
+    if isinstance(error, llm.LLMTimeoutError):
+        return LLMOutcome("timeout")
+    if isinstance(error, llm.LLMRateLimitedError):
+        return LLMOutcome("rate_limited")
+    if isinstance(error, llm.LLMBadResponseError):
+        return LLMOutcome("bad_response")
+    return LLMOutcome("unavailable")
+
+
+def outcome_of(generation: Generation) -> LLMOutcome:
+    """What the citation check did to a generation, as counts (``result`` as in :class:`LLMOutcome`).
+
+    Example:
+        >>> ps = (Citation(1, "a", "温州", "", "科技型中小企业达到16000家。", 0, 9),)
+        >>> outcome_of(verify_generation("温州达到16000家[1]。温岭达到1800家[3]。", ps))
+        LLMOutcome(result='generated', sentences=2, unsupported=1, removed=0, bad_citations=1)
+    """
+    verification = generation.verification
+    if verification.supported_count == 0:
+        result = "not_found" if generation.says_not_found else "unverified"
+    else:
+        result = "generated"
+    valid = {p.n for p in generation.passages}
+    return LLMOutcome(
+        result=result,
+        sentences=len(verification.sentences),
+        unsupported=len(verification.unsupported),
+        removed=generation.removed,
+        bad_citations=sum(1 for n in find_markers(generation.raw) if n not in valid),
+    )
+
+
 def answer_from_generation(extractive: Answer, generation: Generation, started: float) -> Answer:
     """The answer to show for a verified generation: the generated one, or the extractive one
     with a notice when no sentence is supported."""
-    if generation.verification.supported_count == 0:
+    outcome = outcome_of(generation)
+    if outcome.fell_back:
         if generation.says_not_found:
-            if extractive.abstained:
-                return _with_notice(extractive, "", started)
-            return _with_notice(extractive, NOTICE_NOT_FOUND, started)
-        return _with_notice(extractive, NOTICE_UNVERIFIED, started)
+            notice = "" if extractive.abstained else NOTICE_NOT_FOUND
+        else:
+            notice = NOTICE_UNVERIFIED
+        return dataclasses.replace(_with_notice(extractive, notice, started), llm=outcome)
     if generation.removed:
         notice = NOTICE_REMOVED.format(count=generation.removed)
     elif generation.verification.unsupported:
@@ -195,7 +283,13 @@ def answer_from_generation(extractive: Answer, generation: Generation, started: 
         latency_ms=extractive.latency_ms + (time.perf_counter() - started) * 1000,
         searched_question=extractive.searched_question,
         notice=" ".join(part for part in (extractive.notice, notice) if part),
+        llm=outcome,
     )
+
+
+def _options(settings: Settings, remove_unsupported: bool | None, max_tokens: int | None) -> tuple[bool, int]:
+    remove = settings.llm_remove_unsupported if remove_unsupported is None else remove_unsupported
+    return remove, settings.llm_max_tokens if max_tokens is None else max_tokens
 
 
 def generate_answer(
@@ -203,9 +297,9 @@ def generate_answer(
     extractive: Answer,
     documents: Mapping[str, Document],
     history: Sequence[str] = (),
-    remove_unsupported: bool = False,
+    remove_unsupported: bool | None = None,
     answer_abstained: bool = False,
-    max_tokens: int = llm.MAX_ANSWER_TOKENS,
+    max_tokens: int | None = None,
 ) -> Answer:
     """The generative answer to the extractive answer's question, or the extractive one with a notice.
 
@@ -214,21 +308,23 @@ def generate_answer(
         extractive: what :meth:`Answerer.ask` returned (its hits are the passages).
         documents: documents by id (for titles and 文号).
         history: earlier questions of the conversation.
-        remove_unsupported: drop unsupported sentences instead of marking them.
+        remove_unsupported: drop unsupported sentences instead of marking them (default:
+            ``settings.llm_remove_unsupported``).
         answer_abstained: ask the model even when the extractive answer abstained (off: the
             extractive checks for missing years, places and figures are kept as a gate).
-        max_tokens: the longest reply asked for.
+        max_tokens: the longest reply asked for (default: ``settings.llm_max_tokens``).
     """
     started = time.perf_counter()
     if not llm.llm_enabled(settings) or (extractive.abstained and not answer_abstained) or not extractive.hits:
         return extractive
+    remove, max_tokens = _options(settings, remove_unsupported, max_tokens)
     passages = passages_for(extractive, documents)
     try:
         raw = llm.complete(settings, answer_messages(extractive, passages, history), max_tokens)
     except llm.LLMError as error:
         log.warning("LLM answer failed, using the extractive answer: %s", error)
-        return _with_notice(extractive, _failure_notice(error), started)
-    return answer_from_generation(extractive, verify_generation(raw, passages, remove_unsupported), started)
+        return dataclasses.replace(_with_notice(extractive, _failure_notice(error), started), llm=_outcome_of_error(error))
+    return answer_from_generation(extractive, verify_generation(raw, passages, remove), started)
 
 
 def stream_generative_answer(
@@ -236,9 +332,9 @@ def stream_generative_answer(
     extractive: Answer,
     documents: Mapping[str, Document],
     history: Sequence[str] = (),
-    remove_unsupported: bool = False,
+    remove_unsupported: bool | None = None,
     answer_abstained: bool = False,
-    max_tokens: int = llm.MAX_ANSWER_TOKENS,
+    max_tokens: int | None = None,
 ) -> Iterator[str | Answer]:
     """Like :func:`generate_answer`, streamed: yields the reply so far (a ``str``, growing) while
     it arrives, then exactly one final, verified :class:`Answer` (always the last item).
@@ -250,6 +346,7 @@ def stream_generative_answer(
     if not llm.llm_enabled(settings) or (extractive.abstained and not answer_abstained) or not extractive.hits:
         yield extractive
         return
+    remove, max_tokens = _options(settings, remove_unsupported, max_tokens)
     passages = passages_for(extractive, documents)
     so_far = ""
     try:
@@ -258,6 +355,6 @@ def stream_generative_answer(
             yield so_far
     except llm.LLMError as error:
         log.warning("LLM answer failed while streaming, using the extractive answer: %s", error)
-        yield _with_notice(extractive, _failure_notice(error), started)
+        yield dataclasses.replace(_with_notice(extractive, _failure_notice(error), started), llm=_outcome_of_error(error))
         return
-    yield answer_from_generation(extractive, verify_generation(so_far.strip(), passages, remove_unsupported), started)
+    yield answer_from_generation(extractive, verify_generation(so_far.strip(), passages, remove), started)

@@ -29,6 +29,7 @@ MAX_ANSWER_TOKENS = 400
 MAX_REWRITE_TOKENS = 80
 STREAM_TIMEOUT_FACTOR = 4
 REWRITE_MIN_OVERLAP = 0.5
+REWRITE_MIN_KEPT = 0.3
 NOT_FOUND = "资料中未找到"
 _READ_BYTES = 65536
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -368,19 +369,49 @@ def stream(settings: Settings, messages: Sequence[dict[str, str]], max_tokens: i
 # ---------------------------------------------------------------------------------------------
 # Follow-up rewriting
 
-_REWRITE_PREFIX = re.compile(r"^(改写后的问题|独立问题|问题|Question|Rewritten question)\s*[:：]\s*", re.I)
+_REWRITE_PREFIX = re.compile(r"^(?:[-*•]\s*)?(?:(?:改写后的问题|独立问题|问题|Question|Rewritten question)\s*[:：]\s*)?", re.I)
+_NOT_CJK = re.compile(r"[^\u4e00-\u9fff]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def _cjk_bigrams(text: str) -> set[str]:
+    chars = _NOT_CJK.sub(" ", text)
+    return {a + b for a, b in zip(chars, chars[1:]) if a != " " and b != " "}
+
+
+def keeps_the_question(rewrite: str, question: str, history: Sequence[str]) -> bool:
+    """Whether a rewrite keeps what the follow-up itself asks: at least ``REWRITE_MIN_KEPT`` of
+    the follow-up's own wording (character pairs the earlier questions lack), and no number
+    that neither the follow-up nor the earlier questions contain. A weak model often answers
+    with an earlier question, or one with a year it made up.
+
+    Example:
+        >>> h = ["2022年温州国家高新区在全国排第几位？"]
+        >>> keeps_the_question("2022年乐清、瑞安两个省级高新园区在全省排第几？", "乐清、瑞安两个省级高新园区呢，在全省排第几？", h)
+        True
+        >>> keeps_the_question("2023年温州国家高新区在全国排第几位？", "乐清、瑞安两个省级高新园区呢，在全省排第几？", h)
+        False
+    """
+    source = " ".join([*history, question])
+    if set(_DIGITS.findall(rewrite)) - set(_DIGITS.findall(source)):
+        return False
+    own = _cjk_bigrams(question) - _cjk_bigrams(" ".join(history))
+    return not own or len(own & _cjk_bigrams(rewrite)) >= REWRITE_MIN_KEPT * len(own)
 
 
 def clean_rewrite(reply: str, question: str, history: Sequence[str] = ()) -> str:
     """The stand-alone question in a rewrite reply, or ``question`` when the reply is unusable:
-    empty, far too long, or (for Chinese) mostly words that neither the question nor the earlier
-    questions contain, like a weak model echoing its instructions.
+    empty, far too long, (for Chinese) mostly words that neither the question nor the earlier
+    questions contain, like a weak model echoing its instructions, or dropping what the
+    follow-up asks (:func:`keeps_the_question`).
 
     Example:
         >>> h = ["温州到2025年的目标是什么？"]
         >>> clean_rewrite("改写后的问题：温岭到2025年的目标是什么？", "那温岭呢？", h)
         '温岭到2025年的目标是什么？'
         >>> clean_rewrite("把问题改写成一个不依赖上下文的完整问题。", "那温岭呢？", h)
+        '那温岭呢？'
+        >>> clean_rewrite("- 温州到2025年的目标是什么？", "那温岭呢？", h)
         '那温岭呢？'
     """
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
@@ -391,6 +422,8 @@ def clean_rewrite(reply: str, question: str, history: Sequence[str] = ()) -> str
         return question
     overlap = word_overlap(text, " ".join([*history, question]))
     if overlap is not None and overlap < REWRITE_MIN_OVERLAP:
+        return question
+    if not keeps_the_question(text, question, history):
         return question
     return text
 

@@ -37,11 +37,39 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class LLMOutcome:
+    """What the LLM step did for one answer (``Answer.llm``; ``None`` when no LLM was asked).
+
+    Attributes:
+        result: ``"generated"`` (the model's verified answer is shown), or why the extractive
+            answer is shown instead: ``"unverified"`` (no supported sentence), ``"not_found"``
+            (the model found nothing), ``"timeout"``, ``"rate_limited"``, ``"bad_response"``,
+            ``"unavailable"``.
+        sentences: sentences in the model's reply.
+        unsupported: of them, flagged by the citation check (marked, or removed).
+        removed: of them, removed (``llm_remove_unsupported``).
+        bad_citations: ``[n]`` markers in the reply that point at no given passage.
+    """
+
+    result: str
+    sentences: int = 0
+    unsupported: int = 0
+    removed: int = 0
+    bad_citations: int = 0
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether the extractive answer is shown instead of the model's."""
+        return self.result != "generated"
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the user is shown: text with ``[n]`` markers, the citations, and why.
 
     ``searched_question`` is the stand-alone question actually searched (differs from
     ``question`` for follow-ups). ``related`` are the closest passages shown when abstaining.
+    ``llm`` says what the LLM step did, when one was asked.
     """
 
     question: str
@@ -53,3 +81,4 @@ class Answer:
     searched_question: str = ""
     notice: str = ""
     related: tuple[Citation, ...] = field(default=())
+    llm: LLMOutcome | None = None

@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="run several configurations on one set and print one table")
     compare.add_argument("--qa", default=DEFAULT_QA)
     compare.add_argument("--out", default="runs/compare")
-    compare.add_argument("--configs", default="hybrid,lexical,dense", help="comma-separated configuration names")
+    compare.add_argument("--configs", default="hybrid,lexical,dense",
+                         help="comma-separated: hybrid, lexical, dense, chunkN, llm (answers through an LLM server)")
+    compare.add_argument("--llm-url", help="OpenAI base URL for the llm configuration (default: llm_base_url, "
+                         "else a local llama.cpp server with gemma-3-270m, started and stopped here)")
+    compare.add_argument("--limit", type=int, help="only this many questions, spread evenly over the set")
     bench = commands.add_parser("bench", help="measure ingestion, query latency, scale and concurrency; write BENCHMARKS.md")
     bench.add_argument("--out", default="BENCHMARKS.md")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_and_report(settings, cases, Path(args.out), args.mode, args.resume, args.gate)
     if args.command == "report":
         return report_run(cases, Path(args.dir))
-    return compare_configurations(settings, cases, Path(args.out), args.configs.split(","))
+    return compare_configurations(settings, cases, Path(args.out), args.configs.split(","), args.llm_url, args.limit)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ row; ``resume=True`` continues where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -37,8 +38,9 @@ def passage_text(text: str, document: Document | None) -> str:
 
 
 def answer_to_row(case: QACase, answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
-    """The results.jsonl row for one question, in the field names of the evaluation contract."""
-    return {
+    """The results.jsonl row for one question, in the field names of the evaluation contract
+    (plus ``llm``, what the LLM step did, when one was asked)."""
+    row = {
         "id": case.id,
         "question": case.question,
         "type": case.type,
@@ -71,6 +73,9 @@ def answer_to_row(case: QACase, answer: Answer, documents: Mapping[str, Document
         ],
         "latency_ms": round(answer.latency_ms, 2),
     }
+    if answer.llm is not None:
+        row["llm"] = dataclasses.asdict(answer.llm)
+    return row
 
 
 def error_row(case: QACase, error: AnswerError) -> dict[str, Any]:

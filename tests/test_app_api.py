@@ -113,6 +113,27 @@ def test_ask_rejects_bad_requests_with_400_and_a_message(served, body, fragment)
     assert fragment in json.loads(text)["error"]
 
 
+def test_ask_stream_without_an_llm_sends_the_final_answer_once(served):
+    url, _, _ = served
+    payload = json.dumps({"question": "那温岭呢？", "history": [FACT_QUESTION]}, ensure_ascii=False).encode("utf-8")
+    status, content_type, text = request(url + "api/ask/stream", payload, "POST")
+    assert status == 200 and content_type.startswith("application/x-ndjson")
+    events = [json.loads(line) for line in text.splitlines()]
+    assert [e["type"] for e in events] == ["answer"]
+    _, plain = post_json(url + "api/ask", {"question": "那温岭呢？", "history": [FACT_QUESTION]})
+    streamed = events[0]["answer"]
+    assert {k: v for k, v in streamed.items() if k != "latency_ms"} == {k: v for k, v in plain.items() if k != "latency_ms"}
+    assert "温岭" in streamed["searched_question"] and streamed["citations"]
+
+
+@pytest.mark.parametrize("body, fragment", [(b"{not json", "JSON"), (json.dumps({"question": "长" * 600}).encode(), "问题过长")])
+def test_ask_stream_rejects_bad_requests_before_streaming(served, body, fragment):
+    url, _, _ = served
+    status, content_type, text = request(url + "api/ask/stream", body, "POST")
+    assert status == 400 and content_type.startswith("application/json")
+    assert fragment in json.loads(text)["error"]
+
+
 def test_documents_lists_metadata_and_chunk_counts(served):
     url, answerer, _ = served
     status, _, text = request(url + "api/documents")

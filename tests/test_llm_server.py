@@ -138,3 +138,39 @@ def test_followup_rewrite_with_the_real_server(llm_server_url: str) -> None:
 def test_a_real_server_too_slow_for_the_timeout_gives_the_extractive_answer(llm_server_url: str) -> None:
     answer = generate_answer(settings_for(llm_server_url, timeout=0.05), extractive_answer(), DOCUMENTS, max_tokens=MAX_TOKENS)
     assert answer.text == extractive_answer().text and answer.notice == NOTICE_TIMEOUT
+
+
+def test_chat_and_api_stream_a_real_reply_and_end_in_the_checked_answer(llm_server_url: str, tmp_path) -> None:
+    """The whole path: the follow-up rewritten (by the model, or the rules when its rewrite is
+    unusable), retrieval, the reply streamed through the service and POST /api/ask/stream, then
+    the verified answer."""
+    from app import create_app
+    from tests.browser_helpers import build_fixture_answerer, fixture_settings, serve_app
+    from tests.fakes import FakeEmbedder
+    from tests.test_llm_wiring import stream_lines
+    from web.service import AnswerService, Draft
+
+    embedder = FakeEmbedder()
+    settings = fixture_settings(tmp_path).replace(
+        llm_base_url=llm_server_url, llm_model=MODEL_ALIAS, llm_timeout=120.0, llm_max_tokens=MAX_TOKENS
+    )
+    answerer = build_fixture_answerer(settings, embedder)
+    history = ["温州到2025年科技型中小企业数量要达到多少家？"]
+
+    items = list(AnswerService(settings, answerer, embedder).ask_stream("那温岭呢？", history))
+    drafts, final = items[:-1], items[-1]
+    print(f"\nsearched: {final.searched_question!r} answer: {final.text!r} notice: {final.notice!r} {final.llm}")
+    assert isinstance(final, Answer) and "温岭" in final.searched_question
+    assert len(drafts) >= 2 and all(isinstance(d, Draft) for d in drafts), "the reply did not arrive in pieces"
+    assert all(b.text.startswith(a.text) for a, b in zip(drafts, drafts[1:]))
+    assert final.llm is not None and final.llm.sentences >= 1
+    if not final.llm.fell_back:
+        assert unmarked_figures_are_cited(final) == []
+
+    with serve_app(create_app(settings, answerer, embedder=embedder, feedback_db=tmp_path / "fb.sqlite3")) as url:
+        status, content_type, events = stream_lines(url + "api/ask/stream", {"question": "那温岭呢？", "history": history})
+    kinds = [e["type"] for e in events]
+    assert status == 200 and content_type.startswith("application/x-ndjson")
+    assert kinds[0] == "start" and kinds[-1] == "answer" and kinds.count("delta") >= 2
+    assert "温岭" in events[0]["searched_question"]
+    assert events[-1]["answer"]["searched_question"] == events[0]["searched_question"]

@@ -5,14 +5,16 @@ Every piece of document or user text that reaches HTML goes through :func:`html.
 
 from __future__ import annotations
 
+import dataclasses
 import html
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 from answer.types import Answer, Citation
 from ingest.types import Chunk, Document
 
 QUOTE_SHOWN_CHARS = 160
+DRAFT_NOTICE = "（正在生成：引用核对后显示最终回答和出处）"
 EXAMPLE_QUESTIONS = (
     "到2025年温州高能级创新平台累计要达到多少家？",
     "2022年温州国家高新区在全国排第几位？",
@@ -175,6 +177,45 @@ def answer_html(answer: Answer, root_path: str = "", text: str | None = None) ->
         else:
             parts.append(sources_html(answer.citations, "来源", root_path))
     return "".join(parts)
+
+
+def draft_html(basis: Answer, text: str, root_path: str = "") -> str:
+    """The assistant message while an LLM's reply streams in: the searched question, the reply so
+    far (escaped, unverified) and a notice that the checked answer follows."""
+    return answer_html(dataclasses.replace(basis, notice=DRAFT_NOTICE), root_path, text=text)
+
+
+def stream_events(items: Iterable[Any], base_url: str) -> Iterator[dict[str, Any]]:
+    """The events of ``POST /api/ask/stream`` for the items of ``AnswerService.ask_stream``.
+
+    Drafts (objects with ``text`` and ``basis``) give one ``start`` event (question and searched
+    question) and then ``delta`` events (text added to the reply; ``draft`` replaces it, should
+    a draft not continue the last one); the final :class:`Answer`
+    gives the ``answer`` event, the body ``POST /api/ask`` returns, and ends the stream. Without
+    an LLM the ``answer`` event is the only one.
+
+    Example:
+        >>> from types import SimpleNamespace as Draft
+        >>> a = Answer("问", "甲[1]", (), (), False, 1.0, "问")
+        >>> [e["type"] for e in stream_events([Draft(text="甲", basis=a), Draft(text="甲[1]", basis=a), a], "http://h/")]
+        ['start', 'delta', 'delta', 'answer']
+        >>> [e.get("text") for e in stream_events([Draft(text="甲", basis=a), Draft(text="甲[1]", basis=a)], "")][1:]
+        ['甲', '[1]']
+    """
+    shown: str | None = None
+    for item in items:
+        if isinstance(item, Answer):
+            yield {"type": "answer", "answer": answer_json(item, base_url)}
+            return
+        if shown is None:
+            shown = ""
+            basis = item.basis
+            yield {"type": "start", "question": basis.question, "searched_question": basis.searched_question or basis.question}
+        if not item.text.startswith(shown):  # not a continuation: replace the whole draft
+            yield {"type": "draft", "text": item.text}
+        elif len(item.text) > len(shown):
+            yield {"type": "delta", "text": item.text[len(shown):]}
+        shown = item.text
 
 
 def stream_prefixes(text: str, pieces: int = 8) -> list[str]:

@@ -5,18 +5,21 @@ These are an edge: library errors become ``400 {"error": message}`` here.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from answer.types import AnswerError
 from settings import Settings
 from web.feedback import FeedbackError, FeedbackStore
-from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, document_page_html
+from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, document_page_html, stream_events
 from web.security import AdmissionGate, BusyError
 from web.service import MAX_HISTORY, AnswerService
 
@@ -99,6 +102,34 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         except AnswerError as exc:
             return _error(str(exc))
         return JSONResponse(answer_json(answer, public_base_url(request, root_path)))
+
+    @router.post("/api/ask/stream")
+    async def api_ask_stream(request: Request) -> Response:
+        """As ``/api/ask``, streamed as NDJSON: one JSON event a line (see ``web.presenters.stream_events``)."""
+        try:
+            question, history, doc_ids = _ask_arguments(await _json_object(request), set(service.documents))
+        except BadRequest as exc:
+            return _error(str(exc))
+        admitted = contextlib.ExitStack()  # the slot is held until the stream ends (close() is idempotent)
+        try:
+            admitted.enter_context(ask_gate.admit())
+            items = service.ask_stream(question, history, doc_ids)
+            first = await run_in_threadpool(next, items)  # retrieval, and errors while a status can still be sent
+        except (BusyError, AnswerError) as exc:
+            admitted.close()
+            return _error(str(exc), 429 if isinstance(exc, BusyError) else 400)
+        except BaseException:
+            admitted.close()
+            raise
+        base = public_base_url(request, root_path)
+
+        def lines():
+            with admitted:
+                for event in stream_events(itertools.chain([first], items), base):
+                    yield json.dumps(event, ensure_ascii=False) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson", headers=NO_CACHE,
+                                 background=BackgroundTask(admitted.close))
 
     @router.get("/api/documents")
     def api_documents(request: Request) -> Response:

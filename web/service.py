@@ -9,10 +9,12 @@ from __future__ import annotations
 import hmac
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Collection, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from answer.engine import Answerer
+from answer.generative import generate_answer, stream_generative_answer
 from answer.types import Answer, QuestionTooLongError
 from index.build import BuildReport, build_index
 from index.embedders import Embedder, load_embedder
@@ -58,6 +60,18 @@ def safe_upload_name(name: str) -> str:
     return base
 
 
+@dataclass(frozen=True)
+class Draft:
+    """The LLM's reply so far while it streams: unverified, citation numbers as given to the model.
+
+    ``basis`` is the extractive answer it started from (its ``question`` and ``searched_question``
+    are those of the final answer).
+    """
+
+    text: str
+    basis: Answer
+
+
 class AnswerService:
     """Thread-safe access to the current answerer, plus upload/delete with incremental re-indexing.
 
@@ -94,12 +108,32 @@ class AnswerService:
             QuestionTooLongError: also when one of those is longer than a question may be (every
                 way in, chat page, widget and APIs, passes history through here).
         """
+        answerer, extractive = self._extractive(question, history, doc_ids)
+        return generate_answer(answerer.settings, extractive, answerer.documents, tuple(history)[-MAX_HISTORY:])
+
+    def _extractive(self, question: str, history: Sequence[str], doc_ids: Collection[str] | None) -> tuple[Answerer, Answer]:
+        """The extractive answer (retrieval one question at a time); the LLM step runs outside the lock."""
         history, limit = tuple(history)[-MAX_HISTORY:], self.settings.max_question_chars
         if any(len(str(h)) > limit for h in history):
             raise QuestionTooLongError(f"对话历史中的问题过长（每个不超过 {limit} 字）：请开始新对话。"
                                        "(An earlier question is too long: start a new conversation.)")
         with self._ask_lock:
-            return self._answerer.ask(question, history=history, doc_ids=doc_ids)
+            answerer = self._answerer
+            return answerer, answerer.ask(question, history=history, doc_ids=doc_ids, generate=False)
+
+    def ask_stream(
+        self, question: str, history: Sequence[str] = (), doc_ids: Collection[str] | None = None
+    ) -> Iterator[Draft | Answer]:
+        """Like :meth:`ask`, streamed: :class:`Draft` items while a configured LLM writes, then the
+        final, verified :class:`Answer` (always the last item; the only one without an LLM).
+
+        Raises:
+            AnswerError: on the first iteration, for a question that cannot be asked (as :meth:`ask`).
+        """
+        answerer, extractive = self._extractive(question, history, doc_ids)
+        history = tuple(history)[-MAX_HISTORY:]
+        for item in stream_generative_answer(answerer.settings, extractive, answerer.documents, history):
+            yield item if isinstance(item, Answer) else Draft(item, extractive)
 
     def reindex(self, progress: ProgressCallback | None = None) -> BuildReport:
         """Bring the index up to date with the corpus folder and swap in a new answerer.

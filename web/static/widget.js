@@ -108,12 +108,65 @@
       bubble.appendChild(el("div", "qa-searched", "检索问题：" + data.searched_question));
     }
     bubble.appendChild(el("div", "qa-answer", data.answer));
+    if (data.notice) bubble.appendChild(el("div", "qa-notice", data.notice));
     if (data.abstained && data.related && data.related.length) {
       bubble.appendChild(sourceList(data.related, "可能相关的段落"));
     } else if (data.citations && data.citations.length) {
       bubble.appendChild(sourceList(data.citations, "来源"));
     }
     bubble.appendChild(feedbackBar(data, history));
+  }
+
+  // POST api/ask/stream: NDJSON events (start, delta/draft while an LLM writes, then the final
+  // answer). Resolves with the final answer; without stream support, falls back to POST api/ask.
+  function askStreaming(body, bubble) {
+    if (!window.ReadableStream || !window.TextDecoder) return postJSON("api/ask", body);
+    return fetch("api/ask/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (!response.ok || !response.body) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          throw new Error(data.error || ("请求失败（" + response.status + "）"));
+        });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      var draft = null;
+      var final = null;
+      function handle(line) {
+        if (!line.trim()) return;
+        var event = JSON.parse(line);
+        if (event.type === "start") {
+          bubble.textContent = "";
+          if (event.searched_question && event.searched_question !== event.question) {
+            bubble.appendChild(el("div", "qa-searched", "检索问题：" + event.searched_question));
+          }
+          draft = el("div", "qa-answer qa-draft", "");
+          bubble.appendChild(draft);
+          bubble.appendChild(el("div", "qa-notice", "正在生成：引用核对后显示最终回答和出处"));
+        } else if ((event.type === "delta" || event.type === "draft") && draft) {
+          draft.textContent = event.type === "delta" ? draft.textContent + event.text : event.text;
+          scrollDown();
+        } else if (event.type === "answer") {
+          final = event.answer;
+        }
+      }
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (!chunk.done) buffer += decoder.decode(chunk.value, { stream: true });
+          var lines = buffer.split("\n");
+          buffer = chunk.done ? "" : lines.pop();
+          lines.forEach(handle);
+          if (!chunk.done) return pump();
+          if (!final) throw new Error("回答中断，请重试");
+          return final;
+        });
+      }
+      return pump();
+    });
   }
 
   function ask(question) {
@@ -126,7 +179,7 @@
     scrollDown();
     send.disabled = true;
     var history = asked.slice();
-    postJSON("api/ask", { question: question, history: history })
+    askStreaming({ question: question, history: history }, bubble)
       .then(function (data) {
         asked.push(question);
         showAnswer(bubble, data, history);
