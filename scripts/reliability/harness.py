@@ -63,9 +63,31 @@ class LoadOutcome:
     text_chars: int = 0
     chunks: int = 0
     title_chars: int = 0
+    rss_growth_mb: float = 0.0  # the child's peak resident memory above what it had when forked
+
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+
+def _reset_peak_rss() -> int:
+    """Reset this process's peak RSS (``VmHWM``) to its current RSS; return that RSS in kB.
+
+    A forked child shares its parent's pages: its RSS and ``ru_maxrss`` start at the parent's
+    size (over 1 GB in a test session that has loaded the models), which says nothing about
+    what the loader itself allocated.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+    return _status_kb("VmRSS")
 
 
 def _child(path: Path, corpus_dir: Path, memory_mb: int, write_fd: int) -> None:
@@ -75,10 +97,10 @@ def _child(path: Path, corpus_dir: Path, memory_mb: int, write_fd: int) -> None:
 
     if memory_mb:
         # Cap the address space above what the forked child already maps.
-        with open("/proc/self/status") as status:
-            vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize:")) * 1024
+        vm = _status_kb("VmSize") * 1024
         limit = vm + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    rss_at_start_kb = _reset_peak_rss()
     try:
         document = load_document(path, corpus_dir)
         chunks = split_into_chunks(document, CHUNK_SIZE, CHUNK_OVERLAP)  # what the ingest does next
@@ -92,6 +114,7 @@ def _child(path: Path, corpus_dir: Path, memory_mb: int, write_fd: int) -> None:
     except BaseException as exc:  # noqa: BLE001 - the point is to see what escapes
         result = {"outcome": "crashed", "message": f"{type(exc).__name__}: {exc}"[:300] + "\n"
                   + "".join(traceback.format_exc(limit=-4))[-1500:]}
+    result["rss_growth_mb"] = max(0, _status_kb("VmHWM") - rss_at_start_kb) / 1024
     os.write(write_fd, json.dumps(result, ensure_ascii=False).encode("utf-8"))
     os.close(write_fd)
 
@@ -138,7 +161,8 @@ def load_with_limits(path: Path, corpus_dir: Path, kind: str = "", timeout_s: fl
         return LoadOutcome(path.name, kind, size, "died", f"the loader process ended without a result ({how})", seconds, peak)
     result = json.loads(b"".join(chunks).decode("utf-8"))
     return LoadOutcome(path.name, kind, size, result["outcome"], result["message"], seconds, peak,
-                       result.get("text_chars", 0), result.get("chunks", 0), result.get("title_chars", 0))
+                       result.get("text_chars", 0), result.get("chunks", 0), result.get("title_chars", 0),
+                       result.get("rss_growth_mb", 0.0))
 
 
 __all__ = ["BAD_OUTCOMES", "OUTCOMES", "LoadOutcome", "load_with_limits"]
