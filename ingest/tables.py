@@ -2,7 +2,7 @@
 
 A table row means nothing without its header, so each row becomes
 ``caption｜row label：header value；header value…``, e.g.
-``鹿城区创新型城区建设重点指标任务分解表｜新增孵化面积（万平方米）：2022年 30；2023年 60；2024年 120``.
+``鹿城区创新型城区建设重点指标任务分解表｜新增孵化面积（万平方米）：2022年 30万平方米；2023年 60万平方米；2024年 120万平方米``.
 
 Two flattened shapes are recognised (DOCX tables go through :func:`format_table_rows` directly):
 
@@ -22,10 +22,30 @@ ROW_MARK = "｜"  # every row line carries it: chunking and quoting recognise ro
 UNTITLED_TABLE = "表格"
 _LABEL_HEADERS = (re.compile("名称"), re.compile(r"^指标$|指标(?!类型|属性)"), re.compile("平台|项目"))
 _INNER_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \u3000]+(?=[^\x00-\x7f])")
+_LABEL_UNIT = re.compile(r"[（(]([^（）()\d\s]{1,6})[）)]$")
+_BARE_FIGURE = re.compile(r"^(\d+(?:\.\d+)?)(以上|以下|左右)?$")
 
 
 def _tidy_cell(cell: str) -> str:
     return _INNER_SPACE.sub("", cell.strip())
+
+
+def with_unit(cell: str, label: str) -> str:
+    """Write the unit a row label gives in brackets after a bare figure of that row.
+
+    A value read out of its table should still say what it counts: ``560`` in the row
+    ``高新技术企业数（家）`` is ``560家``, ``3.3`` in a ``（%）`` row is ``3.3%``.
+
+    Example:
+        >>> with_unit("560", "高新技术企业数（家）"), with_unit("62以上", "比重#（%）")
+        ('560家', '62%以上')
+        >>> with_unit("[0.22]", "比重（%）"), with_unit("7", "每万人高价值发明专利拥有量 (件)"), with_unit("30", "新增孵化面积")
+        ('[0.22]', '7件', '30')
+    """
+    unit, figure = _LABEL_UNIT.search(label.strip()), _BARE_FIGURE.match(cell)
+    if not unit or not figure:
+        return cell
+    return f"{figure.group(1)}{unit.group(1)}{figure.group(2) or ''}"
 
 
 def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -33,11 +53,12 @@ def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequen
 
     The label column is the first whose header names a name (``名称``), else an indicator
     (``指标``), else a platform or project, else the first column that is not ``序号``. A ``单位`` column is folded
-    into the label. Empty cells are left out; a repeated header row is skipped.
+    into the label; a unit the label gives in brackets is written after each bare figure
+    (:func:`with_unit`). Empty cells are left out; a repeated header row is skipped.
 
     Example:
         >>> format_table_rows("分解表", ["序号", "指 标", "2022 年"], [["8", "新增孵化面积（万平方米）", "30"]])
-        ['分解表｜新增孵化面积（万平方米）：2022 年 30']
+        ['分解表｜新增孵化面积（万平方米）：2022 年 30万平方米']
     """
     return [rendered for rendered, _ in rows_with_sources(caption, header, rows)]
 
@@ -66,7 +87,7 @@ def rows_with_sources(
         if unit_col is not None and cells[unit_col]:
             label = f"{label}（{cells[unit_col]}）"
         parts = [
-            f"{header[i]} {cell}" if header[i] else cell
+            f"{header[i]} {with_unit(cell, label)}" if header[i] else with_unit(cell, label)
             for i, cell in enumerate(cells[: len(header)])
             if cell and i not in (label_col, unit_col) and header[i] != "序号"
         ]
@@ -152,7 +173,7 @@ def rewrite_tables(text: str) -> str:
         >>> print(rewrite_tables("表1：目标\\n指标名称\\t单位\\t2025年\\n高新技术企业数\\t家\\t560"))
         表1：目标
         <BLANKLINE>
-        表1：目标｜高新技术企业数（家）：2025年 560
+        表1：目标｜高新技术企业数（家）：2025年 560家
         <BLANKLINE>
     """
     return rewrite_tables_with_sources(text)[0]

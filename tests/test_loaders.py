@@ -27,7 +27,7 @@ def test_docx_paragraphs_and_table_rows_with_headers(tmp_path: Path):
     )
     document = load_document(path, tmp_path)
     assert "到2025年，温岭科技型中小企业数达1800家。" in document.text
-    assert "表1：温岭市规划目标｜省级众创空间（家）：2020年 4；2025年 8" in document.text
+    assert "表1：温岭市规划目标｜省级众创空间（家）：2020年 4家；2025年 8家" in document.text
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])

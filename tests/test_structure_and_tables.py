@@ -31,20 +31,20 @@ def test_tab_separated_rows_with_merged_first_column():
     text = "表1：规划目标\n指标类型\t指标名称\t单位\t2020年\t2025年\n科技投入\t全社会R&D经费投入\t亿元\t28.2\t58\n\t每万名就业人员中R&D人员数\t人年\t110\t130"
     rows = [line for line in rewrite_tables(text).split("\n") if "｜" in line]
     assert rows == [
-        "表1：规划目标｜全社会R&D经费投入（亿元）：指标类型 科技投入；2020年 28.2；2025年 58",
-        "表1：规划目标｜每万名就业人员中R&D人员数（人年）：指标类型 科技投入；2020年 110；2025年 130",
+        "表1：规划目标｜全社会R&D经费投入（亿元）：指标类型 科技投入；2020年 28.2亿元；2025年 58亿元",
+        "表1：规划目标｜每万名就业人员中R&D人员数（人年）：指标类型 科技投入；2020年 110人年；2025年 130人年",
     ]
 
 
 def test_repeated_header_after_page_break_is_skipped():
     text = "序号\t指 标\t2022年\n1\t技术交易额 (亿元)\t30\n\n序号\t指 标\t2022年\n2\t新增孵化面积 (万平方米)\t30"
     rows = [line for line in rewrite_tables(text).split("\n") if line]
-    assert rows == ["表格｜技术交易额 (亿元)：2022年 30", "表格｜新增孵化面积 (万平方米)：2022年 30"]
+    assert rows == ["表格｜技术交易额 (亿元)：2022年 30亿元", "表格｜新增孵化面积 (万平方米)：2022年 30万平方米"]
 
 
 def test_one_cell_per_line_table_with_wrapped_header_cells():
     text = "主要指标\n\t指标\n\t单位\n\t2025年目标\n\t指标\n属性\n\n\t高新技术企业数量#\n\t家\n\t4400\n\t预期性\n\n注：完"
-    assert "主要指标｜高新技术企业数量#（家）：2025年目标 4400；指标属性 预期性" in rewrite_tables(text).split("\n")
+    assert "主要指标｜高新技术企业数量#（家）：2025年目标 4400家；指标属性 预期性" in rewrite_tables(text).split("\n")
 
 
 def test_tab_indented_paragraph_is_not_a_table():
@@ -60,10 +60,10 @@ def test_long_cells_keep_their_row_label():
 @pytest.mark.parametrize(
     "name, expected_row",
     [
-        ("002_0e0d43181225949b.txt", "“十四五”科技创新主要指标｜高新技术企业数量#（家）：2020年基数 2404；2025年目标 4400"),
+        ("002_0e0d43181225949b.txt", "“十四五”科技创新主要指标｜高新技术企业数量#（家）：2020年基数 2404家；2025年目标 4400家"),
         ("002_0e0d43181225949b.txt", "重大项目｜瓯江实验室：项目类型 新建；项目期限 2021年—2025年；建设地点 龙湾区"),
-        ("003_dc9f15ac38444f99.txt", "表1：温岭市科技创新发展“十四五”规划目标｜科技型中小企业数（家）：指标类型 技术创新；2020年 1283；2025年 1800"),
-        ("004_4ed772c9b4959484.txt", "鹿城区创新型城区建设重点指标任务分解表｜新增孵化面积 (万平方米)：2022年 30；2023年 60；2024年 120"),
+        ("003_dc9f15ac38444f99.txt", "表1：温岭市科技创新发展“十四五”规划目标｜科技型中小企业数（家）：指标类型 技术创新；2020年 1283家；2025年 1800家"),
+        ("004_4ed772c9b4959484.txt", "鹿城区创新型城区建设重点指标任务分解表｜新增孵化面积 (万平方米)：2022年 30万平方米；2023年 60万平方米；2024年 120万平方米"),
     ],
 )
 def test_seed_tables_become_rows_with_headers(name, expected_row):
