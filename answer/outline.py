@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 from answer.extractive import COUNT_BONUS, LIST_BONUS, LIST_CAP, NOVELTY_BONUS, RANK_PRIOR, Unit, asked_count, coverage, enumeration_size
 from answer.question import QuestionProfile
 from index.types import Hit
-from ingest.structure import Heading, find_headings
+from ingest.structure import Heading, find_headings, without_mark
 from ingest.types import Chunk, Document
 
 MAX_ITEMS = 10
@@ -26,6 +26,7 @@ INTRO_GAP = 20
 _ANNOUNCES_LIST = re.compile(r"以下|如下|[两二三四五六七八九十几]个?方面|[：:]\s*$")
 _BARE_MARK = re.compile(r"^附件\s*\d{0,2}\s*[：:]?")
 SEARCHED_HITS = 5
+MIN_OWN_COVERAGE = 0.1  # share of the question the headings themselves must cover (not their document)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ def best_enumeration(
             seen.add(key)
             parent_title = parent.title if parent else ""
             labels = tuple(item_label(document.text, h) for h in items)
+            own = coverage(" ".join(map(without_mark, [parent_title, *labels])), "", weights)
+            if own < MIN_OWN_COVERAGE:
+                continue  # headings that share nothing with the question: the document's outline, not the list asked for
             context = f"{document.title} {ancestor_titles(headings, items[0])}"
             score = coverage(" ".join([parent_title, *labels]), context, weights) + NOVELTY_BONUS + RANK_PRIOR / hit.rank
             score += LIST_BONUS * min(len(items), wanted or LIST_CAP) + (COUNT_BONUS if wanted else 0.0)

@@ -32,6 +32,20 @@ class Heading:
     title: str
 
 
+def without_mark(title: str) -> str:
+    """A heading's words without its numbering mark (``一、`` ``（三）`` ``1.`` ``附件2``).
+
+    Example:
+        >>> without_mark("五、保障措施"), without_mark("（三）推动两大新兴产业"), without_mark("附件1 重点指标")
+        ('保障措施', '推动两大新兴产业', '重点指标')
+    """
+    for _, pattern in _HEADING_PATTERNS:
+        mark = pattern.match(title)
+        if mark:
+            return title[mark.end():].strip()
+    return title
+
+
 def heading_level(line: str) -> int | None:
     """Return the heading level of ``line`` (1 = outermost), or ``None`` if it is not a heading.
 
