@@ -7,7 +7,7 @@ import time
 from typing import Collection, Sequence
 
 from answer.extractive import Unit, has_figure, mentions_year, score_units, weigh_terms
-from answer.facets import choose_units, interleave, place_queries, question_facets, split_subquestions
+from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
 from answer.followup import rewrite_followup
@@ -108,11 +108,8 @@ class Answerer:
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
         hits = self._with_cards(hits, profile)
         units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
-        part_weights = [
-            weigh_terms(lexical.tokenizer.tokens(part), lexical.idf, profile.english).weights
-            for part in split_subquestions(profile.search_text)
-        ]
-        facets = question_facets(profile, self.documents, self._unit_context, part_weights if len(part_weights) > 1 else [])
+        parts = self._question_parts(hits, profile)
+        facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights)
@@ -122,7 +119,7 @@ class Answerer:
         elif reason:
             text, citations, related = reason, (), self._related(hits)
         else:
-            text, citations = self._compose(chosen, terms.weights, profile)
+            text, citations = self._compose(chosen, terms.weights, profile, parts)
             related = ()
         extractive = Answer(
             question=question,
@@ -153,17 +150,34 @@ class Answerer:
         return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(merged, start=1)]
 
     def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
-        """Search the question; for a comparison of places, also each place on its own."""
-        k = self.settings.top_k
+        """Search the question; for a comparison of places, also each place on its own, and for a
+        question asking two things, each sub-question on its own (all embedded in one batch)."""
+        queries = [profile.search_text]
+        if len(profile.places) >= 2:
+            queries += place_queries(profile.search_text, sorted(profile.places)).values()
+        parts = split_subquestions(profile.search_text)
+        if len(parts) >= 2:
+            queries += parts
         boost = ENGLISH_DENSE_BOOST if profile.english else 1.0
-        hits = self.retriever.search(profile.search_text, k=k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
-        if len(profile.places) < 2:
-            return hits
-        per_place = [
-            self.retriever.search(query, k=k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
-            for query in place_queries(profile.search_text, sorted(profile.places)).values()
-        ]
-        return interleave([*per_place, hits], k)
+        results = self.retriever.search_many(queries, k=self.settings.top_k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
+        if len(results) == 1:
+            return results[0]
+        return interleave([*results[1:], results[0]], self.settings.top_k)
+
+    def _question_parts(self, hits: list[Hit], profile: QuestionProfile) -> list[QuestionPart]:
+        """For a question asking two things, each part with its own profile and term weights, and
+        each unit's score as an answer to that part alone; empty for a one-part question."""
+        texts = split_subquestions(profile.search_text)
+        if len(texts) < 2:
+            return []
+        lexical = self.retriever.index.lexical
+        parts = []
+        for text in texts:
+            part_profile = profile_question(text)
+            weights = weigh_terms(lexical.tokenizer.tokens(part_profile.search_text), lexical.idf, part_profile.english).weights
+            units = score_units(hits[:ANSWER_HITS], self.documents, part_profile, weights)
+            parts.append(QuestionPart(part_profile, weights, {(u.hit.chunk.chunk_id, u.start): u.score for u in units}))
+        return parts
 
     def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
         """Why the evidence does not support an answer ('' when it does)."""
@@ -221,18 +235,22 @@ class Answerer:
             doc_number=document.meta.get("文号", "") if document else "",
         )
 
-    def _compose(self, chosen: list[Unit], weights, profile: QuestionProfile) -> tuple[str, tuple[Citation, ...]]:
+    def _compose(
+        self, chosen: list[Unit], weights, profile: QuestionProfile, parts: Sequence[QuestionPart] = ()
+    ) -> tuple[str, tuple[Citation, ...]]:
         numbers: dict[str, int] = {}
         citations: list[Citation] = []
-        parts = []
+        pieces = []
+        answering = parts_answered(chosen, parts)
         for unit in chosen:
             chunk_id = unit.hit.chunk.chunk_id
             if chunk_id not in numbers:
                 numbers[chunk_id] = len(numbers) + 1
                 citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
-            quote = quote_unit(unit.text, weights, profile)
-            parts.append(f"{quote}[{numbers[chunk_id]}]")
-        return " ".join(parts), tuple(citations)
+            own_parts = [(part.profile, part.weights) for part in answering.get((chunk_id, unit.start), [])]
+            quote = quote_unit(unit.text, weights, profile, own_parts)
+            pieces.append(f"{quote}[{numbers[chunk_id]}]")
+        return " ".join(pieces), tuple(citations)
 
     def _compose_enumeration(self, enumeration: Enumeration) -> tuple[str, tuple[Citation, ...]]:
         """The items of a heading enumeration, each cited to the passage that holds it."""

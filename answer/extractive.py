@@ -28,6 +28,7 @@ _CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个�
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 _NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 CONTEXT_CREDIT = 0.5
 NUMBER_BONUS = 0.12
 YEAR_BONUS = 0.08
@@ -138,6 +139,8 @@ def score_units(
             if is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, identity)):
                 score -= HEADING_PENALTY
             if profile.wants_number and has_figure(text):
+                score += NUMBER_BONUS
+            if profile.wants_year and _YEAR_IN_TEXT.search(text):
                 score += NUMBER_BONUS
             if text.startswith(CARD_MARK):
                 score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from answer.extractive import COMPANION_RATIO, Unit, coverage, has_figure, mentions_year
+from answer.extractive import COMPANION_RATIO, Unit, mentions_year
 from answer.question import QuestionProfile
 from index.steering import PLACES, document_place
 from index.types import Hit
@@ -27,6 +27,26 @@ class Facet:
 
     name: str
     fit: Callable[[Unit], float | None]
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    """One part of a question that asks two things: its own profile and term weights, and each
+    unit's score (keyed by chunk id and start) as an answer to that part alone."""
+
+    profile: QuestionProfile
+    weights: Mapping[str, float]
+    scores: Mapping[tuple[str, int], float]
+
+
+def parts_answered(chosen: Sequence[Unit], parts: Sequence[QuestionPart]) -> dict[tuple[str, int], list[QuestionPart]]:
+    """Which parts each chosen unit answers: every part goes to the chosen unit that scores best for it."""
+    answered: dict[tuple[str, int], list[QuestionPart]] = {}
+    for part in parts:
+        scored = [(part.scores[key], key) for u in chosen if (key := (u.hit.chunk.chunk_id, u.start)) in part.scores]
+        if scored:
+            answered.setdefault(max(scored)[1], []).append(part)
+    return answered
 
 
 def split_subquestions(question: str) -> list[str]:
@@ -82,10 +102,11 @@ def question_facets(
     profile: QuestionProfile,
     documents: Mapping[str, Document],
     context: Callable[[Unit], str],
-    part_weights: Sequence[Mapping[str, float]],
+    part_scores: Sequence[Mapping[tuple[str, int], float]],
 ) -> list[Facet]:
     """The facets of a question: each place of a comparison, each year of a multi-year question,
-    each sub-question."""
+    each sub-question (``part_scores``: each unit's score, keyed by chunk id and start, as an
+    answer to that part alone)."""
     facets: list[Facet] = []
     if len(profile.places) >= 2:
         for place in sorted(profile.places):
@@ -93,11 +114,9 @@ def question_facets(
     if len(profile.years) >= 2:
         for year in sorted(profile.years):
             facets.append(Facet(year, lambda u, y=year: u.score if mentions_year(context(u), y) else None))
-    if len(part_weights) >= 2:
-        for i, weights in enumerate(part_weights):
-            facets.append(
-                Facet(f"part{i + 1}", lambda u, w=weights: coverage(u.text, context(u), w) + (0.1 if has_figure(u.text) else 0.0))
-            )
+    if len(part_scores) >= 2:
+        for i, scores in enumerate(part_scores):
+            facets.append(Facet(f"part{i + 1}", lambda u, s=scores: s.get((u.hit.chunk.chunk_id, u.start))))
     return facets
 
 

@@ -9,7 +9,7 @@ from index.steering import question_places
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _WANTS_NUMBER = re.compile(
-    r"多少|几[家个项人所名位次亿万]|比重|占比|比例|增速|数量|规模|金额|面积|排名|第几|目标值|达到|"
+    r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|比重|占比|比例|增速|数量|规模|金额|面积|排名|第几|目标值|达到|"
     r"how many|how much|what percentage|what share|what rank|number of|target",
     re.I,
 )
@@ -34,6 +34,7 @@ META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平方米|亩|吨|台|件|人年)")
 _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
 _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
+_WANTS_YEAR = re.compile(r"哪一?年(?!度)|何年|什么时候|何时|哪个年份|which year|\bwhen\b|by what year", re.I)
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
 _HOW_MANY = re.compile(r"多少|how many|how much", re.I)
 _COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|方面|类|项|家|条|个)")
@@ -95,6 +96,7 @@ class QuestionProfile:
     meta_fields: tuple[str, ...]  # the filing fields asked for (empty when none)
     measure: str  # the unit the figure must come in ('亿元', '元' for money…; '' when any)
     wants_date: bool
+    wants_year: bool  # "哪一年…建成": the answer is a year
     count_phrase: str  # "三方面", "五大"…: the size of the enumeration asked for ('' when none)
     years: frozenset[str]
     places: frozenset[str]
@@ -178,6 +180,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(asked)),
         measure=asked_measure(asked),
         wants_date=bool(_WANTS_DATE.search(asked)),
+        wants_year=bool(_WANTS_YEAR.search(asked)),
         count_phrase=count.group(0) if count else "",
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(question_places(question)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from answer.extractive import NUMBER_BONUS, coverage, has_figure, novelty
 from answer.question import QuestionProfile
@@ -103,15 +103,35 @@ def card_field(card: str, field: str) -> str:
     return ""
 
 
-def quote_unit(text: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
-    """The words to quote from an answer unit (a document card, a table row line, a sentence)."""
+def quote_unit(
+    text: str,
+    weights: Mapping[str, float],
+    profile: QuestionProfile,
+    parts: Sequence[tuple[QuestionProfile, Mapping[str, float]]] = (),
+) -> str:
+    """The words to quote from an answer unit (a document card, a table row line, a sentence).
+
+    ``parts`` are the sub-questions this unit answers (profile and term weights each): a
+    sentence is quoted from the first to the last clause any of them (or the whole question) needs.
+
+    Example:
+        >>> from answer.question import profile_question
+        >>> t = "2020年，我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%，居全省第7位，高新技术产业投资增速放缓。"
+        >>> q1, q2 = profile_question("战略性新兴产业增加值是多少？"), profile_question("在全省排第几？")
+        >>> w1, w2 = {"战略性新兴产业": 1.0, "增加值": 1.0}, {"全省": 1.0, "第几": 1.0}
+        >>> quote_unit(t, {**w1, **w2}, q1)
+        '我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%'
+        >>> quote_unit(t, {**w1, **w2}, q1, [(q1, w1), (q2, w2)])
+        '我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%，居全省第7位'
+    """
     fields = [card_field(text, name) for name in profile.meta_fields] if text.startswith(CARD_MARK) else []
     if any(fields):
         title = card_field(text, "标题")[len("标题："):]
         return "，".join([title, *(f for f in fields if f and not f.startswith("标题："))])
     if ROW_MARK in text and "：" in text:
         return quote_row(text, weights, profile)
-    start, end = best_window(text, weights, profile)
+    spans = [best_window(text, weights, profile)] + [best_window(text, w, p) for p, w in parts]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
     return text[start:end].strip().rstrip("，,；;：:")
 
 
