@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from answer.extractive import COMPANION_RATIO, Unit, mentions_year
+from answer.extractive import COMPANION_RATIO, Unit, has_figure, mentions_year
 from answer.question import QuestionProfile
 from index.steering import PLACES, document_place
 from index.types import Hit
@@ -19,6 +19,7 @@ from ingest.types import Document
 _SUBQUESTION_END = re.compile(r"[？?；;]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 MIN_SUBQUESTION_CJK = 4
+FIGURE_SWITCH_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequen
             if best not in chosen:
                 chosen.append(best)
     if not chosen:
-        chosen = [units[0]]
+        chosen = [best_with_figure(units) if profile.wants_number else units[0]]
     if profile.wants_list and len(chosen) == 1:
         best = units[0]
         for unit in units[1:]:
@@ -143,6 +144,16 @@ def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequen
                 chosen.append(unit)
         chosen.sort(key=lambda u: (u.hit.rank, u.start))
     return chosen
+
+
+def best_with_figure(units: Sequence[Unit]) -> Unit:
+    """For a question that wants a figure: the best unit, or when it states no figure, the best
+    one that does, if it scores nearly as well (the passage that says '5万人' over the one that
+    merely names the topic)."""
+    best = units[0]
+    if has_figure(best.text):
+        return best
+    return next((u for u in units if has_figure(u.text) and u.score >= FIGURE_SWITCH_RATIO * best.score), best)
 
 
 def _unit_place(unit: Unit, documents: Mapping[str, Document]) -> str:
