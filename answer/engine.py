@@ -110,7 +110,7 @@ class Answerer:
         units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
         parts = self._question_parts(hits, profile)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
-        chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences)
+        chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights)
         if enumeration and not terms.missing and answers_with(units, enumeration):

@@ -150,7 +150,7 @@ def score_units(
                 score += COUNT_BONUS
             for year in profile.years:
                 score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
-            if profile.places and place not in profile.places and not names_place(text, profile.places) and not names_place(paragraph_before(chunk.text, end)[:PARAGRAPH_LABEL_CHARS], profile.places):
+            if profile.places and not is_about_places(text, chunk.text, end, place, profile.places):
                 score -= PLACE_PENALTY
             units.append(Unit(hit, start, end, score, cover))
     units.sort(key=lambda u: -u.score)
@@ -214,6 +214,16 @@ def paragraph_before(text: str, end: int) -> str:
         '永嘉：规划园区。力争产值40亿元。'
     """
     return text[text.rfind("\n", 0, max(end - 1, 0)) + 1:end]
+
+
+def is_about_places(text: str, chunk_text: str, end: int, document_place: str, places: Collection[str]) -> bool:
+    """Whether a unit (``text``, ending at ``end`` in ``chunk_text``) is about one of ``places``:
+    its document's place, a place it names, or the place that labels its paragraph ("永嘉：规划…")."""
+    return (
+        document_place in places
+        or names_place(text, places)
+        or names_place(paragraph_before(chunk_text, end)[:PARAGRAPH_LABEL_CHARS], places)
+    )
 
 
 def names_place(text: str, places: Collection[str]) -> bool:

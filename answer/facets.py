@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from answer.extractive import COMPANION_RATIO, Unit, has_figure, mentions_year
+from answer.extractive import COMPANION_RATIO, Unit, has_figure, is_about_places, mentions_year
 from answer.question import QuestionProfile
 from index.steering import PLACES, document_place
 from index.types import Hit
@@ -20,6 +20,7 @@ _SUBQUESTION_END = re.compile(r"[？?；;]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 MIN_SUBQUESTION_CJK = 4
 FIGURE_SWITCH_RATIO = 0.8
+PLACE_SWITCH_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ def question_facets(
     return facets
 
 
-def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequence[Facet], limit: int) -> list[Unit]:
+def choose_units(
+    units: Sequence[Unit], profile: QuestionProfile, facets: Sequence[Facet], limit: int, documents: Mapping[str, Document]
+) -> list[Unit]:
     """Pick the answer units: the best for each facet (or the best overall when the question has
     no facets), and for list questions the close companions from the same chunk."""
     if not units:
@@ -134,7 +137,7 @@ def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequen
             if best not in chosen:
                 chosen.append(best)
     if not chosen:
-        chosen = [best_with_figure(units) if profile.wants_number else units[0]]
+        chosen = [best_unit(units, profile, documents)]
     if profile.wants_list and len(chosen) == 1:
         best = units[0]
         for unit in units[1:]:
@@ -144,6 +147,21 @@ def choose_units(units: Sequence[Unit], profile: QuestionProfile, facets: Sequen
                 chosen.append(unit)
         chosen.sort(key=lambda u: (u.hit.rank, u.start))
     return chosen
+
+
+def best_unit(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document]) -> Unit:
+    """The answer of a question with one facet: the best unit, but preferring one about the place
+    asked (when it scores at least ``PLACE_SWITCH_RATIO`` of the best), then one stating a figure
+    when a figure is asked for (:func:`best_with_figure`)."""
+    candidates = list(units)
+    if profile.places:
+        about = [
+            u for u in units
+            if is_about_places(u.text, u.hit.chunk.text, u.end, _unit_place(u, documents), profile.places)
+        ]
+        if about and about[0].score >= PLACE_SWITCH_RATIO * units[0].score:
+            candidates = about
+    return best_with_figure(candidates) if profile.wants_number else candidates[0]
 
 
 def best_with_figure(units: Sequence[Unit]) -> Unit:

@@ -38,6 +38,7 @@ _WANTS_YEAR = re.compile(r"哪一?年(?!度)|何年|什么时候|何时|哪个�
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
 _HOW_MANY = re.compile(r"多少|how many|how much", re.I)
 _COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|方面|类|项|家|条|个)")
+_JOINED_NAME = re.compile(r"[\u4e00-\u9fff]{2}[-—–－][\u4e00-\u9fff]{2}")  # "鹿城-泰顺总部科创园": one name, not two places
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -160,6 +161,8 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         >>> p = profile_question("温州和温岭到2025年科技型中小企业分别要达到多少家？")
         >>> p.wants_number, p.is_comparison, sorted(p.years), sorted(p.places)
         (True, True, ['2025'], ['温岭', '温州'])
+        >>> sorted(profile_question("鹿城-泰顺总部科创园的总建筑面积是多少？").places)
+        []
         >>> profile_question("温岭的两大新兴产业是哪两个？ 其中医疗健康以哪家企业为龙头", "其中医疗健康以哪家企业为龙头？").wants_list
         False
     """
@@ -169,12 +172,13 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
     search_text = gloss_english(question) if english else question
     wants_list = bool(_WANTS_LIST.search(asked))
     count = _COUNT_PHRASE.search(asked)
+    places = question_places(_JOINED_NAME.sub("", question))
     return QuestionProfile(
         text=question,
         search_text=search_text,
         wants_number=bool(_WANTS_NUMBER.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
         wants_list=wants_list,
-        is_comparison=bool(_COMPARISON.search(asked)) or len(question_places(question)) >= 2,
+        is_comparison=bool(_COMPARISON.search(asked)) or len(places) >= 2,
         wants_many=bool(_WANTS_MANY.search(asked)),
         asks_meta=bool(_ASKS_META.search(asked)),
         meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(asked)),
@@ -183,6 +187,6 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         wants_year=bool(_WANTS_YEAR.search(asked)),
         count_phrase=count.group(0) if count else "",
         years=frozenset(_YEAR.findall(question)),
-        places=frozenset(question_places(question)),
+        places=frozenset(places),
         english=english,
     )
