@@ -6,7 +6,7 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.extractive import Unit, has_figure, mentions_year, score_units, weigh_terms
+from answer.extractive import Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
@@ -28,7 +28,6 @@ ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
-_YEAR = re.compile(r"(?:19|20)\d{2}(?=\s*年)")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -48,22 +47,6 @@ def validate_question(question: str, max_chars: int) -> str:
             f"(The question has {len(stripped)} characters; the limit is {max_chars}.)"
         )
     return stripped
-
-
-def reporting_years(document: Document, paragraph: str) -> str:
-    """The years a reply speaks of without naming them: one dated 2023 reports on 2022 and plans
-    2023. Only for paragraphs that name no year themselves, and only for replies (答复函).
-
-    Example:
-        >>> d = Document("r", "r", "答复", "", "0", meta={"文种": "答复函", "成文日期": "2023年6月20日"})
-        >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位")
-        ('2022年 2023年', '')
-    """
-    date = document.meta.get("成文日期", "")
-    if document.meta.get("文种") != "答复函" or not _YEAR.match(date) or _YEAR.search(paragraph):
-        return ""
-    year = int(date[:4])
-    return f"{year - 1}年 {year}年"
 
 
 class Answerer:

@@ -116,6 +116,22 @@ def coverage(text: str, context: str, weights: Mapping[str, float]) -> float:
     return found / total
 
 
+def reporting_years(document: Document, paragraph: str) -> str:
+    """The years a reply speaks of without naming them: one dated 2023 reports on 2022 and plans
+    2023. Only for paragraphs that name no year themselves, and only for replies (答复函).
+
+    Example:
+        >>> d = Document("r", "r", "答复", "", "0", meta={"文种": "答复函", "成文日期": "2023年6月20日"})
+        >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位")
+        ('2022年 2023年', '')
+    """
+    date = document.meta.get("成文日期", "")
+    if document.meta.get("文种") != "答复函" or not _YEAR_IN_TEXT.match(date) or _YEAR_IN_TEXT.search(paragraph):
+        return ""
+    year = int(date[:4])
+    return f"{year - 1}年 {year}年"
+
+
 def score_units(
     hits: Sequence[Hit],
     documents: Mapping[str, Document],
@@ -149,7 +165,12 @@ def score_units(
             if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
                 score += COUNT_BONUS
             for year in profile.years:
-                score += YEAR_BONUS if year in text else -YEAR_PENALTY if re.search(r"20\d\d", text) else 0.0
+                if year in text:
+                    score += YEAR_BONUS
+                elif document and reporting_years(document, text).startswith(year):
+                    score += YEAR_BONUS / 2  # the year a reply reports on, implied
+                elif re.search(r"20\d\d", text):
+                    score -= YEAR_PENALTY
             if profile.places and not is_about_places(text, chunk.text, end, place, profile.places):
                 score -= PLACE_PENALTY
             units.append(Unit(hit, start, end, score, cover))
