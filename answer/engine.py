@@ -187,7 +187,7 @@ class Answerer:
             return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
         if profile.wants_date and not any(_DATE.search(t) for t in texts):
             return f"资料中未找到“{subject}”所问的具体日期。"
-        if profile.wants_number and not any(has_figure(u.text) for u in chosen):
+        if profile.asks_amount and not any(has_figure(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
 

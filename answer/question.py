@@ -13,6 +13,8 @@ _WANTS_NUMBER = re.compile(
     r"how many|how much|what percentage|what share|what rank|number of|target",
     re.I,
 )
+# A question that asks for an amount itself (not one that merely names a 比重 or a 目标).
+_ASKS_AMOUNT = re.compile(r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|第几|how many|how much|what percentage|what share|what rank", re.I)
 _WANTS_LIST = re.compile(r"哪些|哪几(?!年)|哪[两二三四五六七八九十][个项类家大条所]|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
 _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
@@ -90,6 +92,7 @@ class QuestionProfile:
     text: str
     search_text: str  # what is searched: the question, with English domain terms glossed in Chinese
     wants_number: bool
+    asks_amount: bool  # "多少", "第几"…: an answer without a figure does not answer it
     wants_list: bool
     is_comparison: bool
     wants_many: bool
@@ -177,6 +180,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         text=question,
         search_text=search_text,
         wants_number=bool(_WANTS_NUMBER.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
+        asks_amount=bool(_ASKS_AMOUNT.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
         wants_list=wants_list,
         is_comparison=bool(_COMPARISON.search(asked)) or len(places) >= 2,
         wants_many=bool(_WANTS_MANY.search(asked)),
