@@ -231,8 +231,9 @@ class Answerer:
                 numbers[chunk_id] = len(numbers) + 1
                 citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
             own_parts = [(part.profile, part.weights) for part in answering.get((chunk_id, unit.start), [])]
-            quote = quote_unit(unit.text, weights, profile, own_parts)
-            pieces.append(f"{quote}[{numbers[chunk_id]}]")
+            piece = f"{quote_unit(unit.text, weights, profile, own_parts)}[{numbers[chunk_id]}]"
+            if piece not in pieces:  # a title line and the document card can quote alike
+                pieces.append(piece)
         return " ".join(pieces), tuple(citations)
 
     def _compose_enumeration(self, enumeration: Enumeration) -> tuple[str, tuple[Citation, ...]]:

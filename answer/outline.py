@@ -26,6 +26,8 @@ INTRO_GAP = 20
 _ANNOUNCES_LIST = re.compile(r"以下|如下|[两二三四五六七八九十几]个?方面|[：:]\s*$")
 _BARE_MARK = re.compile(r"^附件\s*\d{0,2}\s*[：:]?")
 SEARCHED_HITS = 5
+MARK_WORD_BONUS = 0.2  # the question names the items' own kind: "后附了哪几个附件", "有哪些专栏"
+_MARK_WORDS = ("附件", "专栏")
 MIN_OWN_COVERAGE = 0.1  # share of the question the headings themselves must cover (not their document)
 
 
@@ -156,12 +158,15 @@ def best_enumeration(
             seen.add(key)
             parent_title = parent.title if parent else ""
             labels = tuple(item_label(document.text, h) for h in items)
+            named = any(items[0].title.startswith(word) and word in profile.text for word in _MARK_WORDS)
             own = coverage(" ".join(map(without_mark, [parent_title, *labels])), "", weights)
-            if own < MIN_OWN_COVERAGE:
+            if own < MIN_OWN_COVERAGE and not named:
                 continue  # headings that share nothing with the question: the document's outline, not the list asked for
             context = f"{document.title} {ancestor_titles(headings, items[0])}"
             score = coverage(" ".join([parent_title, *labels]), context, weights) + NOVELTY_BONUS + RANK_PRIOR / hit.rank
             score += LIST_BONUS * min(len(items), wanted or LIST_CAP) + (COUNT_BONUS if wanted else 0.0)
+            if named:
+                score += MARK_WORD_BONUS
             if best is None or score > best.score:
                 end = next((h.offset for h in headings if h.offset > items[-1].offset and h.level <= items[-1].level), len(document.text))
                 best = Enumeration(document.doc_id, parent_title, tuple(items), labels, score, items[0].offset, end)

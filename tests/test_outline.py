@@ -93,3 +93,14 @@ def test_a_figure_question_is_not_answered_with_headings(answerer):
     answer = answerer.ask("八大攻坚行动要求五年累计培育多少家创新型领军企业？")
     assert "50家" in answer.text
     assert not answer.text.startswith("专栏1")
+
+
+def test_annexes_asked_for_by_name_are_listed(answerer):
+    answer = answerer.ask("温岭这份规划后附了哪几个附件？")
+    assert "重点指标任务分解表" in answer.text and "重大项目清单" in answer.text
+
+
+def test_the_documents_own_outline_does_not_answer_a_counted_list(answerer):
+    """'哪五项' matches the count of no heading group here, and 一、 headings share no words with it."""
+    answer = answerer.ask("温岭规划里的五大攻坚行动是哪五项？")
+    assert "一、重点领域" not in answer.text
