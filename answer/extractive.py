@@ -46,6 +46,7 @@ COUNT_BONUS = 0.15
 PARAGRAPH_LABEL_CHARS = 8
 _NOT_WORD = re.compile(r"[\s，。：:；;、]+")
 HEADING_PENALTY = 0.2
+_ACKNOWLEDGEMENT = re.compile(r"收悉(现[将就]?.{0,6}答复如下)?$")  # a reply's "您…所提的《…》收悉。": names the proposal, answers nothing
 _CHINESE_DIGITS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -213,15 +214,18 @@ def document_identity(document: Document) -> str:
 
 def is_identity_line(text: str, identity: str) -> bool:
     """Whether a unit only repeats what names its document (the title line, the 文号 line, the
-    addressee): it picks the document but answers nothing in it.
+    addressee, a reply's acknowledgement of the proposal): it picks the document but answers
+    nothing in it.
 
     Example:
         >>> ident = "关于第142号提案的答复函 温科提复〔2023〕94号 洪晓畅委员"
         >>> is_identity_line("关于第142号提案的 答复函", ident), is_identity_line("洪晓畅委员：", ident), is_identity_line("新增机构100家。", ident)
         (True, True, False)
+        >>> is_identity_line("您在市政协十二届二次会议期间所提的《关于聚焦“三力”的提案》（政协提案142号）收悉。", ident)
+        True
     """
     squeezed = _NOT_WORD.sub("", text)
-    return bool(squeezed) and squeezed in _NOT_WORD.sub("", identity)
+    return bool(squeezed) and (squeezed in _NOT_WORD.sub("", identity) or bool(_ACKNOWLEDGEMENT.search(squeezed)))
 
 
 def paragraph_before(text: str, end: int) -> str:

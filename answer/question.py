@@ -20,7 +20,7 @@ _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|�
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(
     r"文号|发文|印发|成文|落款|日期|哪天|哪一天|标题|题目|机关|哪个部门|哪两个部门|哪些部门|文种|抄送|联系人|收件|"
-    r"哪位|答复的是|什么会议|审议|document number|issued|date|who signed|addressed",
+    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|document number|issued|date|who signed|addressed",
     re.I,
 )
 # Which filing field a metadata question asks for (checked in this order).
