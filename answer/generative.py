@@ -242,10 +242,14 @@ def outcome_of(generation: Generation) -> LLMOutcome:
         >>> ps = (Citation(1, "a", "温州", "", "科技型中小企业达到16000家。", 0, 9),)
         >>> outcome_of(verify_generation("温州达到16000家[1]。温岭达到1800家[3]。", ps))
         LLMOutcome(result='generated', sentences=2, unsupported=1, removed=0, bad_citations=1)
+        >>> outcome_of(verify_generation("温州达到16000家[1]。温岭达到1800家[3]。鹿城达到900家[4]。", ps)).result
+        'unverified'
     """
     verification = generation.verification
     if verification.supported_count == 0:
         result = "not_found" if generation.says_not_found else "unverified"
+    elif len(verification.unsupported) > verification.supported_count:
+        result = "unverified"  # mostly unsupported: a few checked lines do not vouch for the rest
     else:
         result = "generated"
     valid = {p.n for p in generation.passages}
@@ -260,7 +264,7 @@ def outcome_of(generation: Generation) -> LLMOutcome:
 
 def answer_from_generation(extractive: Answer, generation: Generation, started: float) -> Answer:
     """The answer to show for a verified generation: the generated one, or the extractive one
-    with a notice when no sentence is supported."""
+    with a notice when no sentence is supported, or fewer are supported than not."""
     outcome = outcome_of(generation)
     if outcome.fell_back:
         if generation.says_not_found:

@@ -42,7 +42,7 @@ class LLMOutcome:
 
     Attributes:
         result: ``"generated"`` (the model's verified answer is shown), or why the extractive
-            answer is shown instead: ``"unverified"`` (no supported sentence), ``"not_found"``
+            answer is shown instead: ``"unverified"`` (no supported sentence, or more unsupported than supported), ``"not_found"``
             (the model found nothing), ``"timeout"``, ``"rate_limited"``, ``"bad_response"``,
             ``"unavailable"``.
         sentences: sentences in the model's reply.
