@@ -43,6 +43,7 @@ CARD_BONUS = 0.25
 LIST_BONUS = 0.04
 LIST_CAP = 5
 COUNT_BONUS = 0.15
+EXACT_COUNT_BONUS = 0.08
 PARAGRAPH_LABEL_CHARS = 8
 _NOT_WORD = re.compile(r"[\s，。：:；;、]+")
 HEADING_PENALTY = 0.2
@@ -162,7 +163,10 @@ def score_units(
             if text.startswith(CARD_MARK):
                 score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY
             if profile.wants_list:
-                score += LIST_BONUS * min(enumeration_size(text), asked_items or LIST_CAP)
+                listed = enumeration_size(text)
+                score += LIST_BONUS * min(listed, asked_items or LIST_CAP)
+                if asked_items and listed == asked_items:
+                    score += EXACT_COUNT_BONUS  # "哪三家" and a sentence naming exactly three
             if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
                 score += COUNT_BONUS
             for year in profile.years:

@@ -97,3 +97,17 @@ def test_configured_llm_that_is_down_falls_back_to_the_extractive_answer(setting
     assert "30" in answer.text and answer.citations
     assert answer.notice  # says the LLM was unavailable
     assert answerer.ask("温州到2025年高能级创新平台累计数达到多少家？", generate=False).notice == ""
+
+
+def test_a_counted_list_question_prefers_the_sentence_naming_that_many():
+    from answer.extractive import score_units
+    from answer.question import profile_question
+    from index.types import Hit
+    from ingest.types import Chunk
+
+    text = ("深化与清华大学、江苏大学、皮革研究院、华中数控等院所合作，支持甲研究中心、乙研究院建设省级新型研发机构。"
+            "支持甲研究中心、乙研究院、丙研究院建设省级新型研发机构。")
+    hit = Hit(Chunk("c#0", "c", text, 0, len(text)), 1.0, 1, "lexical")
+    weights = {"省级": 1.0, "新型研发机构": 1.0, "研究院": 0.5}
+    units = score_units([hit], {}, profile_question("哪三家研究机构争取建设省级新型研发机构？"), weights)
+    assert units[0].text.startswith("支持甲研究中心、乙研究院、丙研究院")
