@@ -150,7 +150,7 @@ def choose_units(
 
 
 def best_unit(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document]) -> Unit:
-    """The answer of a question with one facet: the best unit, but preferring one about the place
+    """The answer unit of a question without facets: the best unit, but preferring one about the place
     asked (when it scores at least ``PLACE_SWITCH_RATIO`` of the best), then one stating a figure
     when a figure is asked for (:func:`best_with_figure`)."""
     candidates = list(units)
