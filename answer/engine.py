@@ -16,7 +16,7 @@ from answer.llm import rewrite_followup_with_llm
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
-from index.steering import document_place
+from index.steering import document_place, documents_named
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
 from ingest.types import Chunk, Document
@@ -178,6 +178,10 @@ class Answerer:
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
             return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
+        named = [self.documents[d] for d in documents_named(profile.text, self.documents)]
+        fields = [f for f in profile.meta_fields if f != "标题"]
+        if fields and named and not any(d.meta.get(f) for d in named for f in fields):
+            return f"资料中未找到《{named[0].title}》的{'、'.join(fields)}，无法回答“{subject}”。"
         texts = [u.text for u in chosen]
         cards = [t for t in texts if t.startswith(CARD_MARK)]
         if profile.meta_fields and cards and len(cards) == len(texts):

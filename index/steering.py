@@ -54,6 +54,8 @@ PLACE_BOOST = 1.3
 KIND_BOOST = 1.15
 NUMBER_BOOST = 2.0
 _DOC_NUMBER = re.compile(r"〔(\d{4})〕(\d{1,4})号")
+_QUOTED_TITLE = re.compile(r"《([^《》]{4,})》")
+MIN_NAMED_TITLE_CHARS = 8
 
 
 def document_place(document: Document) -> str:
@@ -76,6 +78,26 @@ def question_places(question: str) -> set[str]:
     """
     lowered = question.lower()
     return {place for place, names in PLACES.items() if any(name in lowered for name in names)}
+
+
+def documents_named(question: str, documents: Mapping[str, Document]) -> list[str]:
+    """Ids of the documents whose title (or the title a notice quotes in 《》) the question spells out.
+
+    Example:
+        >>> docs = {"a": Document("a", "a", "温州市科技创新“十四五”规划", "", "0"),
+        ...         "b": Document("b", "b", "关于印发《温岭市科技创新发展“十四五”规划》的通知", "", "0")}
+        >>> documents_named("温州市科技创新“十四五”规划的文号是多少？", docs), documents_named("温岭市科技创新发展“十四五”规划哪天印发？", docs)
+        (['a'], ['b'])
+        >>> documents_named("科技创新规划的文号？", docs)
+        []
+    """
+    squeezed = re.sub(r"\s+", "", question)
+    named = []
+    for doc_id, document in documents.items():
+        titles = [document.title, *_QUOTED_TITLE.findall(document.title)]
+        if any(len(t) >= MIN_NAMED_TITLE_CHARS and re.sub(r"\s+", "", t) in squeezed for t in titles):
+            named.append(doc_id)
+    return named
 
 
 def document_affinity(question: str, documents: Mapping[str, Document]) -> dict[str, float]:

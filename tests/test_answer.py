@@ -111,3 +111,17 @@ def test_a_counted_list_question_prefers_the_sentence_naming_that_many():
     weights = {"省级": 1.0, "新型研发机构": 1.0, "研究院": 0.5}
     units = score_units([hit], {}, profile_question("哪三家研究机构争取建设省级新型研发机构？"), weights)
     assert units[0].text.startswith("支持甲研究中心、乙研究院、丙研究院")
+
+
+def test_a_filing_field_the_named_document_lacks_is_not_taken_from_another(settings, small_corpus, fake_embedder):
+    """The Wenzhou plan has no 文号; a reply beside it has one. Asked for the plan's, abstain."""
+    (small_corpus / "reply.txt").write_text(
+        "温科提复〔2023〕94号\n\n关于温州市科技创新规划第142号提案的答复函\n\n洪晓畅委员：\n"
+        "您的提案收悉。现答复如下：温州市科技创新规划实施以来，新增企业研发机构100家。\n\n温州市科学技术局\n\n2023年6月20日\n",
+        encoding="utf-8",
+    )
+    build_index(settings, fake_embedder)
+    answerer = Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
+    answer = answerer.ask("温州市科技创新规划的文号是多少？")
+    assert answer.abstained and "温科提复" not in answer.text
+    assert "温科提复" in answerer.ask("关于第142号提案的答复函的文号是多少？").text
