@@ -158,7 +158,7 @@ def best_enumeration(
             seen.add(key)
             parent_title = parent.title if parent else ""
             labels = tuple(item_label(document.text, h) for h in items)
-            named = any(items[0].title.startswith(word) and word in profile.text for word in _MARK_WORDS)
+            named = any(items[0].title.startswith(word) and word in profile.search_text for word in _MARK_WORDS)
             own = coverage(" ".join(map(without_mark, [parent_title, *labels])), "", weights)
             if own < MIN_OWN_COVERAGE and not named:
                 continue  # headings that share nothing with the question: the document's outline, not the list asked for

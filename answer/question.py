@@ -10,7 +10,7 @@ from index.steering import question_places
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _WANTS_NUMBER = re.compile(
     r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|比重|占比|比例|增速|数量|规模|金额|面积|排名|第几|目标值|达到|"
-    r"how many|how much|what percentage|what share|what rank|number of|target",
+    r"how many|how much|what percentage|what share|what rank|number of|target|total investment|how large|how big",
     re.I,
 )
 # A question that asks for an amount itself (not one that merely names a 比重 or a 目标).
@@ -82,6 +82,20 @@ GLOSSARY = {
     "key technologies": "关键核心技术", "core technologies": "关键核心技术", "talent program": "人才工程",
     "approved": "审议", "meeting": "会议", "document": "文件", "notice": "通知", "signed": "成文",
     "yueqing": "乐清", "longgang": "龙港", "ouhai": "瓯海", "yongjia": "永嘉", "pingyang": "平阳",
+    "key laboratory": "重点实验室", "key laboratories": "重点实验室", "innovation center": "创新中心",
+    "technology innovation center": "技术创新中心", "enterprise research institute": "企业研究院",
+    "research institutes": "研究院", "achievements": "成果", "commercialization": "成果转化",
+    "technology transfer": "技术转移", "makerspace": "众创空间", "makerspaces": "众创空间", "maker space": "众创空间",
+    "invention patent": "发明专利", "invention patents": "发明专利", "high-value": "高价值",
+    "intellectual property": "知识产权", "pledge": "质押", "graduates": "高校毕业生", "young scientists": "青年科学家",
+    "summit": "峰会", "science city": "科技城", "corridor": "走廊", "oujiang": "瓯江", "basic research": "基础研究",
+    "labor productivity": "劳动生产率", "labour productivity": "劳动生产率", "technology contract": "技术合同",
+    "technology contracts": "技术合同", "mountainous counties": "山区26县", "contact person": "联系人",
+    "little giant": "小巨人", "little giants": "小巨人", "unicorn": "独角兽", "venture": "创投",
+    "industrial chain": "产业链", "cluster": "集群", "clusters": "集群", "high-tech zones": "高新区",
+    "digital": "数字", "manufacturing": "制造", "intelligent manufacturing": "智能制造", "life and health": "生命健康",
+    "attachment": "附件", "attachments": "附件", "annex": "附件", "annexes": "附件", "total investment": "总投资",
+    "floor area": "建筑面积", "construction area": "建筑面积",
 }
 
 

@@ -104,3 +104,8 @@ def test_the_documents_own_outline_does_not_answer_a_counted_list(answerer):
     """'哪五项' matches the count of no heading group here, and 一、 headings share no words with it."""
     answer = answerer.ask("温岭规划里的五大攻坚行动是哪五项？")
     assert "一、重点领域" not in answer.text
+
+
+def test_annexes_asked_for_in_english_are_listed(answerer):
+    answer = answerer.ask("Which annexes are attached to the Wenling plan?")
+    assert "重点指标任务分解表" in answer.text and "重大项目清单" in answer.text
