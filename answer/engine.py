@@ -86,12 +86,13 @@ class Answerer:
         if searched == question:
             searched = rewrite_followup(question, history)
         profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
-        hits = self._search(profile, mode, doc_ids)
+        part_texts = split_subquestions(profile.search_text)
+        hits = self._search(profile, part_texts, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
         hits = self._with_cards(hits, profile)
         units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
-        parts = self._question_parts(hits, profile)
+        parts = self._question_parts(hits, part_texts)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
@@ -132,25 +133,26 @@ class Answerer:
         merged = [hits[0], *(Hit(card, hits[0].score, 0, "card") for card in cards), *hits[1:]]
         return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(merged, start=1)]
 
-    def _search(self, profile: QuestionProfile, mode: str, doc_ids: Collection[str] | None) -> list[Hit]:
+    def _search(
+        self, profile: QuestionProfile, part_texts: Sequence[str], mode: str, doc_ids: Collection[str] | None
+    ) -> list[Hit]:
         """Search the question; for a comparison of places, also each place on its own, and for a
-        question asking two things, each sub-question on its own (all embedded in one batch)."""
+        question asking two things (``part_texts``), each sub-question on its own (all embedded in one batch)."""
         queries = [profile.search_text]
         if len(profile.places) >= 2:
             queries += place_queries(profile.search_text, sorted(profile.places)).values()
-        parts = split_subquestions(profile.search_text)
-        if len(parts) >= 2:
-            queries += parts
+        if len(part_texts) >= 2:
+            queries += part_texts
         boost = ENGLISH_DENSE_BOOST if profile.english else 1.0
         results = self.retriever.search_many(queries, k=self.settings.top_k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
         if len(results) == 1:
             return results[0]
         return interleave([*results[1:], results[0]], self.settings.top_k)
 
-    def _question_parts(self, hits: list[Hit], profile: QuestionProfile) -> list[QuestionPart]:
-        """For a question asking two things, each part with its own profile and term weights, and
-        each unit's score as an answer to that part alone; empty for a one-part question."""
-        texts = split_subquestions(profile.search_text)
+    def _question_parts(self, hits: list[Hit], texts: Sequence[str]) -> list[QuestionPart]:
+        """For a question asking two things (``texts``, from :func:`split_subquestions`), each part
+        with its own profile and term weights, and each unit's score as an answer to that part
+        alone; empty for a one-part question."""
         if len(texts) < 2:
             return []
         lexical = self.retriever.index.lexical
@@ -178,9 +180,9 @@ class Answerer:
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
             return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
-        named = [self.documents[d] for d in documents_named(profile.text, self.documents)]
         fields = [f for f in profile.meta_fields if f != "标题"]
-        if fields and named and not any(d.meta.get(f) for d in named for f in fields):
+        named = [self.documents[d] for d in documents_named(profile.text, self.documents)] if fields else []
+        if named and not any(d.meta.get(f) for d in named for f in fields):
             return f"资料中未找到《{named[0].title}》的{'、'.join(fields)}，无法回答“{subject}”。"
         texts = [u.text for u in chosen]
         cards = [t for t in texts if t.startswith(CARD_MARK)]

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from index.steering import question_places
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+# A question that asks for an amount itself (not one that merely names a 比重 or a 目标).
+_AMOUNT_CUES = r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|第几|how many|how much|what percentage|what share|what rank"
+_ASKS_AMOUNT = re.compile(_AMOUNT_CUES, re.I)
+# A question whose answer is a figure: an amount asked for, or a measured topic named.
 _WANTS_NUMBER = re.compile(
-    r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|比重|占比|比例|增速|数量|规模|金额|面积|排名|第几|目标值|达到|"
-    r"how many|how much|what percentage|what share|what rank|number of|target|total investment|how large|how big",
+    _AMOUNT_CUES + r"|比重|占比|比例|增速|数量|规模|金额|面积|排名|目标值|达到|"
+    r"number of|target|total investment|how large|how big",
     re.I,
 )
-# A question that asks for an amount itself (not one that merely names a 比重 or a 目标).
-_ASKS_AMOUNT = re.compile(r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|第几|how many|how much|what percentage|what share|what rank", re.I)
 _WANTS_LIST = re.compile(r"哪些|哪几(?!年)|哪[两二三四五六七八九十][个项类家大条所]|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
 _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
@@ -188,13 +190,14 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
     english = is_english(question)
     search_text = gloss_english(question) if english else question
     wants_list = bool(_WANTS_LIST.search(asked))
+    list_without_amount = wants_list and not _HOW_MANY.search(asked)  # "哪些…" wants names, not figures
     count = _COUNT_PHRASE.search(asked)
     places = question_places(_JOINED_NAME.sub("", question))
     return QuestionProfile(
         text=question,
         search_text=search_text,
-        wants_number=bool(_WANTS_NUMBER.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
-        asks_amount=bool(_ASKS_AMOUNT.search(asked)) and not (wants_list and not _HOW_MANY.search(asked)),
+        wants_number=bool(_WANTS_NUMBER.search(asked)) and not list_without_amount,
+        asks_amount=bool(_ASKS_AMOUNT.search(asked)) and not list_without_amount,
         wants_list=wants_list,
         is_comparison=bool(_COMPARISON.search(asked)) or len(places) >= 2,
         wants_many=bool(_WANTS_MANY.search(asked)),
