@@ -28,6 +28,7 @@ ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
+ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -47,6 +48,24 @@ def validate_question(question: str, max_chars: int) -> str:
             f"(The question has {len(stripped)} characters; the limit is {max_chars}.)"
         )
     return stripped
+
+
+def answer_led(hits: Sequence[Hit], units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Hit]:
+    """The hits re-ranked so that the ``lead`` passages holding the best-scoring answer units
+    (``units``, best first) come first, the rest in retrieval order.
+
+    The unit scorer reads each sentence against the question (coverage, figures, years, places), so
+    its best passages are better first sources than the fused retrieval's. A comparison of places or
+    a two-part question keeps the retrieval's interleaved order, which gives each side its share.
+    """
+    first: list[str] = []
+    for unit in units:
+        if len(first) == lead:
+            break
+        if unit.hit.chunk.chunk_id not in first:
+            first.append(unit.hit.chunk.chunk_id)
+    ordered = sorted(hits, key=lambda h: first.index(h.chunk.chunk_id) if h.chunk.chunk_id in first else len(first))
+    return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(ordered, start=1)]
 
 
 class Answerer:
@@ -109,7 +128,7 @@ class Answerer:
             question=question,
             text=text,
             citations=citations,
-            hits=tuple(hits),
+            hits=tuple(hits if len(profile.places) >= 2 or len(part_texts) >= 2 else answer_led(hits, units)),
             abstained=bool(reason),
             latency_ms=(time.perf_counter() - started) * 1000,
             searched_question=searched,

@@ -125,3 +125,21 @@ def test_a_filing_field_the_named_document_lacks_is_not_taken_from_another(setti
     answer = answerer.ask("温州市科技创新规划的文号是多少？")
     assert answer.abstained and "温科提复" not in answer.text
     assert "温科提复" in answerer.ask("关于第142号提案的答复函的文号是多少？").text
+
+
+def test_the_passages_holding_the_best_answer_sentences_lead_the_ranking():
+    from answer.engine import answer_led
+    from answer.extractive import Unit
+    from index.types import Hit
+    from ingest.types import Chunk
+
+    hits = [Hit(Chunk(f"d#{i}", "d", f"第{i}段。", 0, 4), 1.0 / i, i, "lexical") for i in range(1, 6)]
+    units = [Unit(hits[3], 0, 4, 2.0, 1.0), Unit(hits[3], 0, 2, 1.9, 1.0), Unit(hits[2], 0, 4, 1.5, 1.0), Unit(hits[0], 0, 4, 1.0, 1.0)]
+    ranked = answer_led(hits, units)
+    assert [h.chunk.chunk_id for h in ranked] == ["d#4", "d#3", "d#1", "d#2", "d#5"]
+    assert [h.rank for h in ranked] == [1, 2, 3, 4, 5]
+
+
+def test_the_answer_s_source_is_the_first_passage_shown(answerer):
+    answer = answerer.ask("温岭省级众创空间2025年目标是多少家？")
+    assert answer.citations[0].quote in answer.hits[0].chunk.text
