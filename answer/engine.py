@@ -26,6 +26,7 @@ ANSWER_HITS = 8
 PARAGRAPH_LOOKBACK = 600
 ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
+TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
 ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
@@ -140,7 +141,9 @@ class Answerer:
 
     def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
         """For a question about filing fields (文号, 发文机关…), put the document cards of the
-        documents found right after the best hit: the card is the passage that answers it."""
+        documents found right after the best hit: the card is the passage that answers it. For a date
+        or 抄送, the best document's last passage (signature and 版记, where the card read it) follows
+        its card, moved up if it was found lower."""
         if not profile.asks_meta or not hits:
             return hits
         present = {h.chunk.chunk_id for h in hits}
@@ -149,7 +152,13 @@ class Answerer:
             for doc_id in dict.fromkeys(h.chunk.doc_id for h in hits[:META_CARD_DOCS])
             if doc_id in self._cards and self._cards[doc_id].chunk_id not in present
         ]
-        merged = [hits[0], *(Hit(card, hits[0].score, 0, "card") for card in cards), *hits[1:]]
+        tail = self._doc_chunks.get(hits[0].chunk.doc_id, [])[-1:]
+        if not TAIL_FIELDS.intersection(profile.meta_fields) or tail[0].chunk_id == hits[0].chunk.chunk_id:
+            tail = []
+        brought = [*cards[:1], *tail, *cards[1:]]
+        moved = {c.chunk_id for c in brought}
+        rest = [h for h in hits[1:] if h.chunk.chunk_id not in moved]
+        merged = [hits[0], *(Hit(c, hits[0].score, 0, "signature" if c in tail else "card") for c in brought), *rest]
         return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(merged, start=1)]
 
     def _search(

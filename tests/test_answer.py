@@ -143,3 +143,17 @@ def test_the_passages_holding_the_best_answer_sentences_lead_the_ranking():
 def test_the_answer_s_source_is_the_first_passage_shown(answerer):
     answer = answerer.ask("温岭省级众创空间2025年目标是多少家？")
     assert answer.citations[0].quote in answer.hits[0].chunk.text
+
+
+def test_a_date_question_shows_the_signature_block_the_date_was_read_from(settings, small_corpus, fake_embedder):
+    body = "".join(f"{n}、关于提案所提第{n}条建议，答复函如下：新增孵化面积{n}0万平方米。\n\n" for n in range(1, 8))
+    (small_corpus / "reply.txt").write_text(
+        "温科提复〔2023〕94号\n\n关于第142号提案的答复函\n\n洪晓畅委员：\n\n您的提案收悉。现答复如下：\n\n" + body
+        + "温州市科学技术局\n\n2023年6月20日\n\n抄送：市府办，市政协提案委\n\n温州市科学技术局办公室2023年6月21日印发\n",
+        encoding="utf-8",
+    )
+    build_index(settings, fake_embedder)
+    answerer = Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
+    answer = answerer.ask("第142号提案的答复函落款是哪天？")
+    assert "2023年6月20日" in answer.text
+    assert any("2023年6月21日印发" in h.chunk.text for h in answer.hits[:3])
