@@ -51,22 +51,28 @@ def validate_question(question: str, max_chars: int) -> str:
     return stripped
 
 
-def answer_led(hits: Sequence[Hit], units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Hit]:
-    """The hits re-ranked so that the ``lead`` passages holding the best-scoring answer units
-    (``units``, best first) come first, the rest in retrieval order.
+def answer_led(hits: Sequence[Hit], leading: Sequence[str]) -> list[Hit]:
+    """The hits re-ranked so that the chunks ``leading`` (ids, in order) come first, the rest in
+    retrieval order; a leading chunk that is not among the hits is left out.
+
+    Example:
+        >>> from ingest.types import Chunk
+        >>> hits = [Hit(Chunk(f"d#{i}", "d", "…", 0, 1), 1.0, i, "lexical") for i in (1, 2, 3)]
+        >>> [(h.chunk.chunk_id, h.rank) for h in answer_led(hits, ["d#3"])]
+        [('d#3', 1), ('d#1', 2), ('d#2', 3)]
+    """
+    order = {chunk_id: i for i, chunk_id in enumerate(dict.fromkeys(leading))}
+    ordered = sorted(hits, key=lambda h: order.get(h.chunk.chunk_id, len(order)))
+    return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(ordered, start=1)]
+
+
+def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[str]:
+    """The ids of the first ``lead`` distinct chunks holding the best-scoring units (best first).
 
     The unit scorer reads each sentence against the question (coverage, figures, years, places), so
-    its best passages are better first sources than the fused retrieval's. A comparison of places or
-    a two-part question keeps the retrieval's interleaved order, which gives each side its share.
+    its best passages are better first sources than the fused retrieval's.
     """
-    first: list[str] = []
-    for unit in units:
-        if len(first) == lead:
-            break
-        if unit.hit.chunk.chunk_id not in first:
-            first.append(unit.hit.chunk.chunk_id)
-    ordered = sorted(hits, key=lambda h: first.index(h.chunk.chunk_id) if h.chunk.chunk_id in first else len(first))
-    return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(ordered, start=1)]
+    return list(dict.fromkeys(u.hit.chunk.chunk_id for u in units))[:lead]
 
 
 class Answerer:
@@ -117,19 +123,23 @@ class Answerer:
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights)
+        leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration):
             text, citations = self._compose_enumeration(enumeration)
             reason, related = "", ()
+            leading = self._cited_chunks(citations)
         elif reason:
             text, citations, related = reason, (), self._related(hits)
         else:
             text, citations = self._compose(chosen, terms.weights, profile, parts)
             related = ()
+        if len(profile.places) < 2 and len(part_texts) < 2:  # a comparison keeps each side's share of the top
+            hits = answer_led(hits, leading)
         extractive = Answer(
             question=question,
             text=text,
             citations=citations,
-            hits=tuple(hits if len(profile.places) >= 2 or len(part_texts) >= 2 else answer_led(hits, units)),
+            hits=tuple(hits),
             abstained=bool(reason),
             latency_ms=(time.perf_counter() - started) * 1000,
             searched_question=searched,
@@ -286,6 +296,15 @@ class Answerer:
             parts.append(f"{label}[{numbers[chunk.chunk_id]}]")
         lead = f"{enumeration.parent}：" if enumeration.parent else ""
         return lead + "；".join(parts), tuple(citations)
+
+    def _cited_chunks(self, citations: Sequence[Citation]) -> list[str]:
+        """The ids of the whole chunks the citations quote, in citation order."""
+        return [
+            chunk.chunk_id
+            for c in citations
+            for chunk in self._doc_chunks.get(c.doc_id, [])
+            if (chunk.start, chunk.end) == (c.start, c.end)
+        ]
 
     def _related(self, hits: Sequence[Hit]) -> tuple[Citation, ...]:
         return tuple(

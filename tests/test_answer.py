@@ -128,14 +128,15 @@ def test_a_filing_field_the_named_document_lacks_is_not_taken_from_another(setti
 
 
 def test_the_passages_holding_the_best_answer_sentences_lead_the_ranking():
-    from answer.engine import answer_led
+    from answer.engine import answer_led, best_passages
     from answer.extractive import Unit
     from index.types import Hit
     from ingest.types import Chunk
 
     hits = [Hit(Chunk(f"d#{i}", "d", f"第{i}段。", 0, 4), 1.0 / i, i, "lexical") for i in range(1, 6)]
     units = [Unit(hits[3], 0, 4, 2.0, 1.0), Unit(hits[3], 0, 2, 1.9, 1.0), Unit(hits[2], 0, 4, 1.5, 1.0), Unit(hits[0], 0, 4, 1.0, 1.0)]
-    ranked = answer_led(hits, units)
+    assert best_passages(units) == ["d#4", "d#3"]
+    ranked = answer_led(hits, best_passages(units))
     assert [h.chunk.chunk_id for h in ranked] == ["d#4", "d#3", "d#1", "d#2", "d#5"]
     assert [h.rank for h in ranked] == [1, 2, 3, 4, 5]
 

@@ -76,6 +76,8 @@ def test_heading_list_is_answered_with_every_item_cited(answerer):
     assert answer.citations and all(c.doc_id == "reply.txt" for c in answer.citations)
     cited = " ".join(c.quote for c in answer.citations)
     assert "一、指导山区县" in cited and "四、指导山区县" in cited
+    shown_first = [h.chunk.text for h in answer.hits[: len(answer.citations)]]
+    assert shown_first == [c.quote for c in answer.citations]  # the cited items lead the passages shown
 
 
 def test_counted_list_under_a_heading(answerer):
