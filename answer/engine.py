@@ -18,6 +18,7 @@ from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongEr
 from index.search import Retriever
 from index.steering import document_place, documents_named
 from index.types import Hit
+from ingest.metadata import field_source
 from ingest.pipeline import CARD_MARK
 from ingest.types import Chunk, Document
 from settings import Settings
@@ -274,11 +275,47 @@ class Answerer:
             if chunk_id not in numbers:
                 numbers[chunk_id] = len(numbers) + 1
                 citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
+            marks = f"[{numbers[chunk_id]}]"
+            for start, end in self._field_sources(unit, profile):
+                key = f"{unit.hit.chunk.doc_id}@{start}"
+                if key not in numbers:
+                    numbers[key] = len(numbers) + 1
+                    citations.append(self._span_citation(numbers[key], unit.hit.chunk.doc_id, start, end))
+                marks += f"[{numbers[key]}]"
             own_parts = [(part.profile, part.weights) for part in answering.get((chunk_id, unit.start), [])]
-            piece = f"{quote_unit(unit.text, weights, profile, own_parts)}[{numbers[chunk_id]}]"
+            piece = f"{quote_unit(unit.text, weights, profile, own_parts)}{marks}"
             if piece not in pieces:  # a title line and the document card can quote alike
                 pieces.append(piece)
         return " ".join(pieces), tuple(citations)
+
+    def _field_sources(self, unit: Unit, profile: QuestionProfile) -> list[tuple[int, int]]:
+        """For a document card quoted for filing fields, where the document's own text writes each
+        field asked (the header, the signature, the 版记), so the answer can be checked there."""
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        if document is None or not unit.text.startswith(CARD_MARK):
+            return []
+        card_end = document.text.find("\n") if document.text.startswith(CARD_MARK) else 0
+        spans = [
+            field_source(document.text, field, document.meta.get(field, ""), max(card_end, 0))
+            for field in profile.meta_fields
+            if field != "标题"
+        ]
+        return list(dict.fromkeys(span for span in spans if span))
+
+    def _span_citation(self, n: int, doc_id: str, start: int, end: int) -> Citation:
+        """A citation of the document text ``start:end`` (which may run over two chunks)."""
+        document = self.documents[doc_id]
+        chunk = next((c for c in self._doc_chunks.get(doc_id, []) if c.start <= start < c.end), None)
+        return Citation(
+            n=n,
+            doc_id=doc_id,
+            title=document.title,
+            heading_path=chunk.heading_path if chunk else "",
+            quote=document.text[start:end],
+            start=start,
+            end=end,
+            doc_number=document.meta.get("文号", ""),
+        )
 
     def _compose_enumeration(self, enumeration: Enumeration) -> tuple[str, tuple[Citation, ...]]:
         """The items of a heading enumeration, each cited to the passage that holds it."""

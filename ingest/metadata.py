@@ -106,6 +106,41 @@ def extract_metadata(text: str) -> dict[str, str]:
     return meta
 
 
+def field_source(text: str, field: str, value: str, start: int = 0) -> tuple[int, int] | None:
+    r"""Where in ``text`` (from ``start``) a filing field's value is written, with one line of
+    context either side: the span a citation of that field points at. None when the text does not
+    give the value (a sidecar set it).
+
+    The occurrence is the one :func:`extract_metadata` reads: a 成文日期 on a line of its own (the
+    signature), a 印发日期 followed by 印发, any other field's first mention.
+
+    Example:
+        >>> t = "正文提到2023年6月20日。\n\n温州市科学技术局\n\n2023年6月20日\n\n办公室2023年6月21日印发"
+        >>> s, e = field_source(t, "成文日期", "2023年6月20日")
+        >>> t[s:e]
+        '温州市科学技术局\n\n2023年6月20日\n\n办公室2023年6月21日印发'
+        >>> s, e = field_source(t, "印发日期", "2023年6月21日"); t[s:e]
+        '2023年6月20日\n\n办公室2023年6月21日印发'
+        >>> field_source(t, "抄送", "市府办") is None
+        True
+    """
+    if not value:
+        return None
+    if field == "成文日期":
+        pattern = rf"^[ \t]*{re.escape(value)}[ \t]*$"
+    elif field == "印发日期":
+        pattern = rf"{re.escape(value)}\s*印发"
+    else:
+        pattern = re.escape(value)
+    match = re.compile(pattern, re.M).search(text, start)
+    if not match:
+        return None
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    at = next(i for i, (a, b) in enumerate(lines) if b > match.start())
+    first, last = max(at - 1, 0), min(at + 1, len(lines) - 1)
+    return max(lines[first][0], start), lines[last][1]
+
+
 def _addressee(text: str) -> str:
     """The 主送 line: the first short header line that ends with a colon (``周杰代表：``)."""
     for line in [l.strip() for l in text.split("\n")[: _HEADER_LINES * 3] if l.strip()]:

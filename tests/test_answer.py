@@ -158,3 +158,8 @@ def test_a_date_question_shows_the_signature_block_the_date_was_read_from(settin
     answer = answerer.ask("第142号提案的答复函落款是哪天？")
     assert "2023年6月20日" in answer.text
     assert any("2023年6月21日印发" in h.chunk.text for h in answer.hits[:3])
+    # the card's field is cited together with the signature it was read from
+    assert any(c.quote.startswith("温州市科学技术局\n\n2023年6月20日") for c in answer.citations)
+    assert f"[{len(answer.citations)}]" in answer.text
+    for c in answer.citations:
+        assert answerer.documents[c.doc_id].text[c.start:c.end] == c.quote
