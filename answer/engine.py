@@ -6,6 +6,7 @@ import re
 import time
 from typing import Collection, Sequence
 
+from answer.corroboration import corroborating_sentence
 from answer.extractive import Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
@@ -19,6 +20,7 @@ from index.search import Retriever
 from index.steering import document_place, documents_named
 from index.types import Hit
 from ingest.metadata import field_source
+from ingest.tables import ROW_MARK
 from ingest.pipeline import CARD_MARK
 from ingest.types import Chunk, Document
 from settings import Settings
@@ -276,7 +278,7 @@ class Answerer:
                 numbers[chunk_id] = len(numbers) + 1
                 citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
             marks = f"[{numbers[chunk_id]}]"
-            for start, end in self._field_sources(unit, profile):
+            for start, end in self._source_spans(unit, profile):
                 key = f"{unit.hit.chunk.doc_id}@{start}"
                 if key not in numbers:
                     numbers[key] = len(numbers) + 1
@@ -288,18 +290,24 @@ class Answerer:
                 pieces.append(piece)
         return " ".join(pieces), tuple(citations)
 
-    def _field_sources(self, unit: Unit, profile: QuestionProfile) -> list[tuple[int, int]]:
-        """For a document card quoted for filing fields, where the document's own text writes each
-        field asked (the header, the signature, the 版记), so the answer can be checked there."""
+    def _source_spans(self, unit: Unit, profile: QuestionProfile) -> list[tuple[int, int]]:
+        """Where the document's own text says what a quoted card or table row says, so the answer
+        can be checked there: for a card, each filing field asked (header, salutation, signature,
+        版记); for a table row, the sentence stating its figure."""
         document = self.documents.get(unit.hit.chunk.doc_id)
-        if document is None or not unit.text.startswith(CARD_MARK):
+        if document is None:
             return []
-        card_end = document.text.find("\n") if document.text.startswith(CARD_MARK) else 0
-        spans = [
-            field_source(document.text, field, document.meta.get(field, ""), max(card_end, 0))
-            for field in profile.meta_fields
-            if field != "标题"
-        ]
+        body = document.text.find("\n") + 1 if document.text.startswith(CARD_MARK) else 0
+        if unit.text.startswith(CARD_MARK):
+            spans = [
+                field_source(document.text, field, document.meta.get(field, ""), body)
+                for field in profile.meta_fields
+                if field != "标题"
+            ]
+        elif ROW_MARK in unit.text and "：" in unit.text:
+            spans = [corroborating_sentence(unit.text, document.text, profile.years, body)]
+        else:
+            return []
         return list(dict.fromkeys(span for span in spans if span))
 
     def _span_citation(self, n: int, doc_id: str, start: int, end: int) -> Citation:

@@ -15,6 +15,13 @@ def answerer(settings, fake_embedder):
     return Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
 
 
+def answerer_with(settings, fake_embedder, name: str, text: str) -> Answerer:
+    """An answerer over the small corpus plus one more document ``name``."""
+    (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    build_index(settings, fake_embedder)
+    return Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
+
+
 def test_answer_quotes_the_sentence_and_cites_its_passage(answerer):
     answer = answerer.ask("温州到2025年高能级创新平台累计数达到多少家？")
     assert not answer.abstained
@@ -113,15 +120,13 @@ def test_a_counted_list_question_prefers_the_sentence_naming_that_many():
     assert units[0].text.startswith("支持甲研究中心、乙研究院、丙研究院")
 
 
-def test_a_filing_field_the_named_document_lacks_is_not_taken_from_another(settings, small_corpus, fake_embedder):
+def test_a_filing_field_the_named_document_lacks_is_not_taken_from_another(settings, fake_embedder):
     """The Wenzhou plan has no 文号; a reply beside it has one. Asked for the plan's, abstain."""
-    (small_corpus / "reply.txt").write_text(
+    answerer = answerer_with(
+        settings, fake_embedder, "reply.txt",
         "温科提复〔2023〕94号\n\n关于温州市科技创新规划第142号提案的答复函\n\n洪晓畅委员：\n"
         "您的提案收悉。现答复如下：温州市科技创新规划实施以来，新增企业研发机构100家。\n\n温州市科学技术局\n\n2023年6月20日\n",
-        encoding="utf-8",
     )
-    build_index(settings, fake_embedder)
-    answerer = Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
     answer = answerer.ask("温州市科技创新规划的文号是多少？")
     assert answer.abstained and "温科提复" not in answer.text
     assert "温科提复" in answerer.ask("关于第142号提案的答复函的文号是多少？").text
@@ -146,15 +151,13 @@ def test_the_answer_s_source_is_the_first_passage_shown(answerer):
     assert answer.citations[0].quote in answer.hits[0].chunk.text
 
 
-def test_a_date_question_shows_the_signature_block_the_date_was_read_from(settings, small_corpus, fake_embedder):
+def test_a_date_question_shows_the_signature_block_the_date_was_read_from(settings, fake_embedder):
     body = "".join(f"{n}、关于提案所提第{n}条建议，答复函如下：新增孵化面积{n}0万平方米。\n\n" for n in range(1, 8))
-    (small_corpus / "reply.txt").write_text(
+    answerer = answerer_with(
+        settings, fake_embedder, "reply.txt",
         "温科提复〔2023〕94号\n\n关于第142号提案的答复函\n\n洪晓畅委员：\n\n您的提案收悉。现答复如下：\n\n" + body
         + "温州市科学技术局\n\n2023年6月20日\n\n抄送：市府办，市政协提案委\n\n温州市科学技术局办公室2023年6月21日印发\n",
-        encoding="utf-8",
     )
-    build_index(settings, fake_embedder)
-    answerer = Answerer(Retriever(open_index(settings, fake_embedder.model_id), fake_embedder, settings), settings)
     answer = answerer.ask("第142号提案的答复函落款是哪天？")
     assert "2023年6月20日" in answer.text
     assert any("2023年6月21日印发" in h.chunk.text for h in answer.hits[:3])
@@ -163,3 +166,16 @@ def test_a_date_question_shows_the_signature_block_the_date_was_read_from(settin
     assert f"[{len(answer.citations)}]" in answer.text
     for c in answer.citations:
         assert answerer.documents[c.doc_id].text[c.start:c.end] == c.quote
+
+
+def test_a_table_row_answer_also_cites_the_sentence_stating_its_figure(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "yueqing.txt",
+        "乐清市科技创新规划\n\n一、发展目标\n\n到2025年，乐清创新氛围更加浓厚，省级众创空间达到12家，创新飞地达到6家。\n\n"
+        "表2：乐清市规划目标\n指标名称\t单位\t2020年\t2025年\n省级众创空间\t家\t5\t12\n创新飞地\t家\t2\t6\n",
+    )
+    answer = answerer.ask("乐清市规划目标表里，省级众创空间2025年是多少家？")
+    assert "12家" in answer.text and "｜" in answer.text  # the row is quoted
+    sentence = "到2025年，乐清创新氛围更加浓厚，省级众创空间达到12家，创新飞地达到6家。"
+    assert [c.quote for c in answer.citations if "｜" not in c.quote] == [sentence]
+    assert answer.text.endswith(f"[1][{len(answer.citations)}]")
