@@ -22,7 +22,7 @@ _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|�
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(
     r"文号|发文|印发|成文|落款|日期|哪天|哪一天|标题|题目|机关|哪个部门|哪两个部门|哪些部门|文种|抄送|联系人|收件|"
-    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|document number|issued|date|who signed|addressed",
+    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|电话|联系方式|document number|issued|date|who signed|addressed|contact|phone",
     re.I,
 )
 # Which filing field a metadata question asks for (checked in this order).
@@ -34,6 +34,8 @@ META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("主送", re.compile(r"主送|答复(的是)?哪位|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
     ("发文机关", re.compile(r"发文机关|哪个部门|哪两个部门|哪些部门|哪个单位|联合印发|谁印发|谁发|issued by|which (department|bureau)", re.I)),
     ("标题", re.compile(r"标题|题目|文件名|title", re.I)),
+    ("联系人", re.compile(r"联系人|contact person|who .{0,20}contact", re.I)),
+    ("联系电话", re.compile(r"联系电话|联系方式|电话|phone", re.I)),
 )
 _MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平方米|亩|吨|台|件|人年)")
 _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
