@@ -33,6 +33,7 @@ META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("抄送", re.compile(r"抄送|copied to", re.I)),
     ("主送", re.compile(r"主送|答复(的是)?哪位|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
     ("发文机关", re.compile(r"发文机关|哪个部门|哪两个部门|哪些部门|哪个单位|联合印发|谁印发|谁发|issued by|which (department|bureau)", re.I)),
+    ("所答建议", re.compile(r"(提案|建议)的?(题目|标题|名称|全称)|什么(提案|建议)|哪份(提案|建议)|title of the (proposal|suggestion)", re.I)),
     ("标题", re.compile(r"标题|题目|文件名|title", re.I)),
     ("联系人", re.compile(r"联系人|contact person|who .{0,20}contact", re.I)),
     ("联系电话", re.compile(r"联系电话|联系方式|电话|phone", re.I)),

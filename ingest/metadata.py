@@ -15,7 +15,7 @@ from ingest.types import CorpusError
 SIDECAR_SUFFIX = ".meta.json"
 MAX_SIDECAR_BYTES = 64 * 1024
 MAX_META_CHARS = 200  # a title is repeated in every chunk's embedded text: keep every field short
-META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种", "主送", "抄送", "印发日期", "联系人", "联系电话")
+META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种", "主送", "抄送", "印发日期", "联系人", "联系电话", "所答建议")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d{1,4}号")
 _DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$", re.M)
 _ISSUER = re.compile(r"^(.{2,40}?)\s*文件$", re.M)
@@ -26,6 +26,7 @@ _HEADER_LINES = 12
 _SALUTATION = re.compile(r"^(.{2,80})[：:]$")
 _COPY_TO = re.compile(r"^抄送[：:]\s*(.+?)。?$", re.M)
 _PRINTED = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)\s*印发")
+_ANSWERED = re.compile(r"所提(?:出)?的?《([^《》]{4,100})》[^。]{0,30}收悉")  # the 建议/提案 a reply answers
 _CONTACT = re.compile(r"^联系人[：:]\s*([^，,；;\s]{2,12})", re.M)  # a reply's closing 联系人：刘焕斌，联系方式：…
 _PHONE = re.compile(r"联系(?:方式|电话)[：:]\s*([\d\-－]{7,}(?:[，,、/\s]+[\d\-－]{7,})*)")
 _TITLE_ENDINGS = ("规划", "计划", "方案", "意见", "通知", "办法", "报告", "答复函", "纲要")
@@ -68,8 +69,8 @@ def _kind(title: str, text: str) -> str:
 
 
 def extract_metadata(text: str) -> dict[str, str]:
-    r"""Extract title, 发文机关, 文号, 成文日期, 文种, 主送, 抄送, 印发日期, 联系人 and 联系电话 from a
-    cleaned text.
+    r"""Extract title, 发文机关, 文号, 成文日期, 文种, 主送, 抄送, 印发日期, 联系人, 联系电话 and
+    所答建议 (the title of the proposal a reply answers) from a cleaned text.
 
     Fields the text does not give are left out.
 
@@ -82,6 +83,8 @@ def extract_metadata(text: str) -> dict[str, str]:
         >>> m = extract_metadata("最后，感谢您的支持。\n联系人：刘焕斌，联系方式：88962078，13750908558\n温州市科学技术局")
         >>> m["联系人"], m["联系电话"]
         ('刘焕斌', '88962078，13750908558')
+        >>> extract_metadata("您在会议期间所提的《关于加强高新区建设的建议》（人大建议412号）收悉。")["所答建议"]
+        '关于加强高新区建设的建议'
 
     """
     meta: dict[str, str] = {}
@@ -109,6 +112,9 @@ def extract_metadata(text: str) -> dict[str, str]:
     printed = _PRINTED.search(text)
     if printed:
         meta["印发日期"] = printed.group(1)
+    answered = _ANSWERED.search(text)
+    if answered:
+        meta["所答建议"] = answered.group(1)
     contact = _CONTACT.search(text)
     if contact:
         meta["联系人"] = contact.group(1)

@@ -12,7 +12,7 @@ from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, extract_metadata, re
 from ingest.types import CorpusError, Document
 
 CARD_MARK = "【文件信息】"
-PIPELINE_VERSION = 7  # bump when cleaning, tables or metadata change what documents contain
+PIPELINE_VERSION = 8  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)
