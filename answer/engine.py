@@ -54,28 +54,30 @@ def validate_question(question: str, max_chars: int) -> str:
     return stripped
 
 
-def answer_led(hits: Sequence[Hit], leading: Sequence[str]) -> list[Hit]:
-    """The hits re-ranked so that the chunks ``leading`` (ids, in order) come first, the rest in
-    retrieval order; a leading chunk that is not among the hits is left out.
+def answer_led(hits: Sequence[Hit], leading: Sequence[Chunk]) -> list[Hit]:
+    """The hits re-ranked so that the chunks ``leading`` (in order) come first, the rest in
+    retrieval order; a leading chunk the search did not return is added (the answer cites it).
 
     Example:
         >>> from ingest.types import Chunk
-        >>> hits = [Hit(Chunk(f"d#{i}", "d", "…", 0, 1), 1.0, i, "lexical") for i in (1, 2, 3)]
-        >>> [(h.chunk.chunk_id, h.rank) for h in answer_led(hits, ["d#3"])]
-        [('d#3', 1), ('d#1', 2), ('d#2', 3)]
+        >>> chunks = [Chunk(f"d#{i}", "d", "…", 0, 1) for i in (1, 2, 3, 4)]
+        >>> hits = [Hit(c, 1.0, i, "lexical") for i, c in enumerate(chunks[:3], start=1)]
+        >>> [(h.chunk.chunk_id, h.rank, h.source) for h in answer_led(hits, [chunks[2], chunks[3]])]
+        [('d#3', 1, 'lexical'), ('d#4', 2, 'cited'), ('d#1', 3, 'lexical'), ('d#2', 4, 'lexical')]
     """
-    order = {chunk_id: i for i, chunk_id in enumerate(dict.fromkeys(leading))}
-    ordered = sorted(hits, key=lambda h: order.get(h.chunk.chunk_id, len(order)))
+    found = {h.chunk.chunk_id: h for h in hits}
+    first = {c.chunk_id: found.get(c.chunk_id) or Hit(c, 0.0, 0, "cited") for c in leading}
+    ordered = [*first.values(), *(h for h in hits if h.chunk.chunk_id not in first)]
     return [Hit(h.chunk, h.score, rank, h.source) for rank, h in enumerate(ordered, start=1)]
 
 
-def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[str]:
-    """The ids of the first ``lead`` distinct chunks holding the best-scoring units (best first).
+def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Chunk]:
+    """The first ``lead`` distinct chunks holding the best-scoring units (best first).
 
     The unit scorer reads each sentence against the question (coverage, figures, years, places), so
     its best passages are better first sources than the fused retrieval's.
     """
-    return list(dict.fromkeys(u.hit.chunk.chunk_id for u in units))[:lead]
+    return list({u.hit.chunk.chunk_id: u.hit.chunk for u in units}.values())[:lead]
 
 
 class Answerer:
@@ -115,7 +117,7 @@ class Answerer:
         if searched == question:
             searched = rewrite_followup(question, history)
         profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
-        part_texts = split_subquestions(profile.search_text)
+        part_texts = split_subquestions(profile.text)  # not the English glossary appended to search_text
         hits = self._search(profile, part_texts, mode, doc_ids)
         lexical = self.retriever.index.lexical
         terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
@@ -136,6 +138,7 @@ class Answerer:
         else:
             text, citations = self._compose(chosen, terms.weights, profile, parts)
             related = ()
+            leading = [*leading[:1], *self._cited_chunks(citations), *leading[1:]]
         if len(profile.places) < 2 and len(part_texts) < 2:  # a comparison keeps each side's share of the top
             hits = answer_led(hits, leading)
         extractive = Answer(
@@ -183,7 +186,7 @@ class Answerer:
         if len(profile.places) >= 2:
             queries += place_queries(profile.search_text, sorted(profile.places)).values()
         if len(part_texts) >= 2:
-            queries += part_texts
+            queries += [profile_question(text).search_text for text in part_texts]
         boost = ENGLISH_DENSE_BOOST if profile.english else 1.0
         results = self.retriever.search_many(queries, k=self.settings.top_k, mode=mode, doc_ids=doc_ids, dense_boost=boost)
         if len(results) == 1:
@@ -342,14 +345,15 @@ class Answerer:
         lead = f"{enumeration.parent}：" if enumeration.parent else ""
         return lead + "；".join(parts), tuple(citations)
 
-    def _cited_chunks(self, citations: Sequence[Citation]) -> list[str]:
-        """The ids of the whole chunks the citations quote, in citation order."""
-        return [
-            chunk.chunk_id
-            for c in citations
-            for chunk in self._doc_chunks.get(c.doc_id, [])
-            if (chunk.start, chunk.end) == (c.start, c.end)
-        ]
+    def _cited_chunks(self, citations: Sequence[Citation]) -> list[Chunk]:
+        """For each citation, the chunk holding most of its quote, in citation order."""
+        chunks = []
+        for c in citations:
+            overlaps = [(min(ch.end, c.end) - max(ch.start, c.start), ch) for ch in self._doc_chunks.get(c.doc_id, [])]
+            best = max(overlaps, key=lambda pair: pair[0], default=(0, None))
+            if best[0] > 0:
+                chunks.append(best[1])
+        return chunks
 
     def _related(self, hits: Sequence[Hit]) -> tuple[Citation, ...]:
         return tuple(

@@ -140,7 +140,7 @@ def test_the_passages_holding_the_best_answer_sentences_lead_the_ranking():
 
     hits = [Hit(Chunk(f"d#{i}", "d", f"第{i}段。", 0, 4), 1.0 / i, i, "lexical") for i in range(1, 6)]
     units = [Unit(hits[3], 0, 4, 2.0, 1.0), Unit(hits[3], 0, 2, 1.9, 1.0), Unit(hits[2], 0, 4, 1.5, 1.0), Unit(hits[0], 0, 4, 1.0, 1.0)]
-    assert best_passages(units) == ["d#4", "d#3"]
+    assert [c.chunk_id for c in best_passages(units)] == ["d#4", "d#3"]
     ranked = answer_led(hits, best_passages(units))
     assert [h.chunk.chunk_id for h in ranked] == ["d#4", "d#3", "d#1", "d#2", "d#5"]
     assert [h.rank for h in ranked] == [1, 2, 3, 4, 5]
@@ -178,4 +178,14 @@ def test_a_table_row_answer_also_cites_the_sentence_stating_its_figure(settings,
     assert "12家" in answer.text and "｜" in answer.text  # the row is quoted
     sentence = "到2025年，乐清创新氛围更加浓厚，省级众创空间达到12家，创新飞地达到6家。"
     assert [c.quote for c in answer.citations if "｜" not in c.quote] == [sentence]
+    assert any(sentence in h.chunk.text for h in answer.hits[:3])  # the cited sentence is among the first passages
     assert answer.text.endswith(f"[1][{len(answer.citations)}]")
+
+
+def test_an_english_question_is_not_split_at_its_glossary():
+    from answer.facets import split_subquestions
+    from answer.question import profile_question
+
+    profile = profile_question("By 2025, how many high-tech enterprises does Wenzhou's plan target?")
+    assert profile.search_text != profile.text  # the glossed Chinese terms are appended for search
+    assert split_subquestions(profile.text) == [profile.text]
