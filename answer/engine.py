@@ -11,6 +11,7 @@ from answer.extractive import Unit, has_figure, mentions_year, reporting_years, 
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
+from answer.sentences import row_head
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
@@ -288,7 +289,8 @@ class Answerer:
                     citations.append(self._span_citation(numbers[key], unit.hit.chunk.doc_id, start, end))
                 marks += f"[{numbers[key]}]"
             own_parts = [(part.profile, part.weights) for part in answering.get((chunk_id, unit.start), [])]
-            piece = f"{quote_unit(unit.text, weights, profile, own_parts)}{marks}"
+            label = row_head(unit.hit.chunk.text, unit.start).split(ROW_MARK, 1)[-1]  # a cell names its row
+            piece = f"{label}{quote_unit(unit.text, weights, profile, own_parts)}{marks}"
             if piece not in pieces:  # a title line and the document card can quote alike
                 pieces.append(piece)
         return " ".join(pieces), tuple(citations)

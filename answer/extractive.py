@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Collection, Mapping, Sequence
 
 from answer.question import QuestionProfile
-from answer.sentences import split_units
+from answer.sentences import row_head, split_units
 from index.steering import PLACES, document_place
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
@@ -66,12 +66,23 @@ class Unit:
         return self.hit.chunk.text[self.start:self.end]
 
     @property
+    def subject(self) -> str:
+        """The unit with what it is about: a table cell with its row's label."""
+        return unit_subject(self.hit.chunk.text, self.start, self.end)
+
+    @property
     def doc_start(self) -> int:
         return self.hit.chunk.start + self.start
 
     @property
     def doc_end(self) -> int:
         return self.hit.chunk.start + self.end
+
+
+def unit_subject(chunk_text: str, start: int, end: int) -> str:
+    """The unit ``chunk_text[start:end]``, preceded by its row's ``caption｜label：`` when it is a
+    table cell after the label (every cell of a row is about its label)."""
+    return row_head(chunk_text, start) + chunk_text[start:end]
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,8 @@ def score_units(
         identity = document_identity(document) if document else ""
         for start, end in split_units(chunk.text):
             text = chunk.text[start:end]
-            cover = coverage(text, context, weights)
+            subject = unit_subject(chunk.text, start, end)
+            cover = coverage(subject, context, weights)
             score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
             if is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, identity)):
                 score -= HEADING_PENALTY
@@ -176,7 +188,7 @@ def score_units(
                     score += YEAR_BONUS / 2  # the year a reply reports on, implied
                 elif re.search(r"20\d\d", text):
                     score -= YEAR_PENALTY
-            if profile.places and not is_about_places(text, chunk.text, end, place, profile.places):
+            if profile.places and not is_about_places(subject, chunk.text, end, place, profile.places):
                 score -= PLACE_PENALTY
             units.append(Unit(hit, start, end, score, cover))
     units.sort(key=lambda u: -u.score)

@@ -112,7 +112,7 @@ def question_facets(
     facets: list[Facet] = []
     if len(profile.places) >= 2:
         for place in sorted(profile.places):
-            facets.append(Facet(place, lambda u, p=place: u.score if _unit_place(u, documents) == p or p in u.text else None))
+            facets.append(Facet(place, lambda u, p=place: u.score if _unit_place(u, documents) == p or p in u.subject else None))
     if len(profile.years) >= 2:
         for year in sorted(profile.years):
             facets.append(Facet(year, lambda u, y=year: u.score if mentions_year(context(u), y) else None))
@@ -157,7 +157,7 @@ def best_unit(units: Sequence[Unit], profile: QuestionProfile, documents: Mappin
     if profile.places:
         about = [
             u for u in units
-            if is_about_places(u.text, u.hit.chunk.text, u.end, _unit_place(u, documents), profile.places)
+            if is_about_places(u.subject, u.hit.chunk.text, u.end, _unit_place(u, documents), profile.places)
         ]
         if about and about[0].score >= PLACE_SWITCH_RATIO * units[0].score:
             candidates = about

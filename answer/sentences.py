@@ -5,10 +5,30 @@ from __future__ import annotations
 import re
 
 from ingest.pipeline import CARD_MARK
+from ingest.tables import ROW_MARK
 
 _UNIT_END = re.compile(r"[。！？!?]+[”’」』]?|\n+")
 _CLAUSE_END = re.compile(r"[，；,;：:]")
 LONG_UNIT_CHARS = 160
+
+
+def row_head(text: str, start: int) -> str:
+    """For a unit starting at ``start`` inside a table row line of ``text`` but after the row's
+    label, the row's ``caption｜label：`` (every cell of a row is about its label); '' otherwise.
+
+    Example:
+        >>> row = "表3：项目清单｜工业废水项目：属性 新兴产业；内容 项目依托石碧院士团队。"
+        >>> row_head(row, row.index("内容")), row_head(row, 0)
+        ('表3：项目清单｜工业废水项目：', '')
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    mark = line.find(ROW_MARK)
+    colon = line.find("：", mark + 1) if mark >= 0 else -1
+    if colon < 0 or start - line_start <= colon:
+        return ""
+    return line[:colon + 1]
 
 
 def split_units(text: str) -> list[tuple[int, int]]:

@@ -189,3 +189,15 @@ def test_an_english_question_is_not_split_at_its_glossary():
     profile = profile_question("By 2025, how many high-tech enterprises does Wenzhou's plan target?")
     assert profile.search_text != profile.text  # the glossed Chinese terms are appended for search
     assert split_subquestions(profile.text) == [profile.text]
+
+
+def test_a_table_cell_is_read_as_about_its_row_and_quoted_with_its_label(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "projects.txt",
+        "表3：重大科创项目清单\n项目名称\t属性\t内容\n"
+        "工业废水项目\t新兴产业项目\t项目位于七都街道。项目依托石碧院士及其团队，推动科研成果在本地产业化。\n"
+        "美谷项目\t新兴产业项目\t项目依托美谷研究院，引入李校堃院士团队。\n",
+    )
+    answer = answerer.ask("工业废水项目依托的是哪位院士的团队？")
+    assert "石碧" in answer.text and "李校堃" not in answer.text
+    assert answer.text.startswith("工业废水项目：")  # the cell's sentence names its row
