@@ -18,6 +18,7 @@ NOVELTY_CHARS = 2
 HEADER_MATCH = 0.1
 FIELD_MATCH = 0.2
 ENUMERATION_BONUS = 0.03
+COUNT_ANCHOR_CHARS = 2  # words after the count that the quote must repeat: "五大" + "大孵"(化集群)
 _FIGURE = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
 
 
@@ -31,9 +32,25 @@ def _window_score(piece: str, weights: Mapping[str, float], profile: QuestionPro
     return score
 
 
+def count_anchor(question: str, count_phrase: str) -> str:
+    """The question's count phrase with the words that follow it ('五大大孵' of '…中的五大大孵化集群是哪些'):
+    the clause that repeats it is the one that names the items counted ('' without a count).
+
+    Example:
+        >>> count_anchor("“5510”中的五大大孵化集群是哪些？", "五大"), count_anchor("有哪些？", "")
+        ('五大大孵', '')
+    """
+    at = question.find(count_phrase) if count_phrase else -1
+    if at < 0:
+        return ""
+    anchor = question[at:at + len(count_phrase) + COUNT_ANCHOR_CHARS]
+    return anchor if len(anchor) == len(count_phrase) + COUNT_ANCHOR_CHARS else ""
+
+
 def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfile, limit: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """The shortest span of contiguous clauses of ``text`` (at most ``limit`` chars) that answers
-    as well as the best one does and says something the question does not.
+    as well as the best one does and says something the question does not; for a counted list
+    ('五大大孵化集群是哪些'), one that names the count as the question does, when one can.
 
     Example:
         >>> from answer.question import profile_question
@@ -42,6 +59,11 @@ def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfil
         >>> s, e = best_window(t, {"高能级创新平台": 1.0, "2025": 1.0}, p, 40)
         >>> t[s:e]
         '到2025年，高能级创新平台累计数达到30家，'
+        >>> t = "建设甲园、乙园五大集群，打造丙街区等五大特色街区，形成“5510”全域式孵化空间格局。"
+        >>> p = profile_question("“5510”全域式孵化空间中的五大集群是哪些？")
+        >>> s, e = best_window(t, {"5510": 5.0, "全域": 3.0, "五大": 4.0, "集群": 2.5}, p, 30)
+        >>> t[s:e]
+        '建设甲园、乙园五大集群，'
     """
     clauses = split_clauses(text)
     if len(clauses) <= 1:
@@ -56,6 +78,9 @@ def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfil
             if novelty(piece, profile.text) < NOVELTY_CHARS or piece.rstrip().endswith(("：", ":")):
                 continue
             scored.append((_window_score(piece, weights, profile), end - start, start, end))
+    anchor = count_anchor(profile.text, profile.count_phrase)
+    if anchor and any(anchor in text[start:end] for *_, start, end in scored):
+        scored = [item for item in scored if anchor in text[item[2]:item[3]]]  # quote where the count is named
     if not scored:
         return 0, min(len(text), limit)
     top = max(score for score, *_ in scored)
@@ -135,4 +160,4 @@ def quote_unit(
     return text[start:end].strip().rstrip("，,；;：:")
 
 
-__all__ = ["best_window", "card_field", "has_figure", "novelty", "quote_row", "quote_unit"]
+__all__ = ["best_window", "card_field", "count_anchor", "has_figure", "novelty", "quote_row", "quote_unit"]
