@@ -85,6 +85,9 @@ def test_too_long_question_is_a_clear_error():
         ("温岭到2025年高新技术企业要达到多少家？", ["温州的目标是多少？"], "温岭到2025年高新技术企业要达到多少家？"),
         ("占地面积多大？", ["温州国家农业科技园区在哪里？"], "温州国家农业科技园区在哪里？ 占地面积多大"),
         ("那温岭呢？", [], "那温岭呢？"),
+        # a follow-up with its own predicate keeps it, taking the year from the question before
+        ("乐清、瑞安两个省级高新园区呢，在全省排第几？", ["2022年温州国家高新区在全国排第几位？"],
+         "2022年乐清、瑞安两个省级高新园区呢，在全省排第几？"),
     ],
 )
 def test_followup_rewriting(question, history, expected):
