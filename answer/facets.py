@@ -14,6 +14,7 @@ from answer.extractive import COMPANION_RATIO, Unit, has_figure, is_about_places
 from answer.question import QuestionProfile
 from index.steering import PLACES, document_place
 from index.types import Hit
+from ingest.pipeline import CARD_MARK
 from ingest.types import Document
 
 _SUBQUESTION_END = re.compile(r"[？?；;]")
@@ -138,6 +139,9 @@ def choose_units(
                 chosen.append(best)
     if not chosen:
         chosen = [best_unit(units, profile, documents)]
+    if profile.meta_fields and profile.is_comparison:  # "两份答复分别是多少号": each document's card
+        cards = [u for u in units if u.text.startswith(CARD_MARK)]
+        chosen += [c for c in cards[1:limit] if c.score >= FIGURE_SWITCH_RATIO * cards[0].score and c not in chosen]
     if profile.wants_list and len(chosen) == 1:
         best = units[0]
         for unit in units[1:]:

@@ -29,9 +29,9 @@ _ASKS_META = re.compile(
 META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("印发日期", re.compile(r"印发(日期|时间)|哪天印发|printed")),
     ("成文日期", re.compile(r"成文日期|落款日期|落款|哪天|哪一天|日期|what date|\bdate\b|signed", re.I)),
-    ("文号", re.compile(r"文号|字号|document number", re.I)),
+    ("文号", re.compile(r"文号|字号|(?<!第)多少号|document number", re.I)),
     ("抄送", re.compile(r"抄送|copied to", re.I)),
-    ("主送", re.compile(r"主送|答复(的是)?哪位|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
+    ("主送", re.compile(r"主送|答复(的是)?(哪位|谁)|答复给谁|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
     ("发文机关", re.compile(r"发文机关|哪个部门|哪两个部门|哪些部门|哪个单位|联合印发|谁印发|谁发|issued by|which (department|bureau)", re.I)),
     ("所答建议", re.compile(r"(提案|建议)的?(题目|标题|名称|全称)|什么(提案|建议)|哪份(提案|建议)|title of the (proposal|suggestion)", re.I)),
     ("标题", re.compile(r"标题|题目|文件名|title", re.I)),

@@ -204,3 +204,17 @@ def test_a_table_cell_is_read_as_about_its_row_and_quoted_with_its_label(setting
     answer = answerer.ask("工业废水项目依托的是哪位院士的团队？")
     assert "石碧" in answer.text and "李校堃" not in answer.text
     assert answer.text.startswith("工业废水项目：")  # the cell's sentence names its row
+
+
+def test_a_filing_field_asked_of_two_documents_is_given_for_each(settings, fake_embedder):
+    (settings.corpus_dir / "reply_a.txt").write_text(
+        "温科提复〔2023〕94号\n\n关于第142号提案的答复函\n\n洪晓畅委员：\n\n您的提案收悉。现答复如下：新增孵化面积180万平方米。\n\n"
+        "温州市科学技术局\n\n2023年6月20日\n", encoding="utf-8")
+    answerer = answerer_with(
+        settings, fake_embedder, "reply_b.txt",
+        "温科提复〔2023〕106号\n\n关于第412号建议的答复函\n\n周杰代表：\n\n您的建议收悉。现答复如下：新增在孵企业1500家。\n\n"
+        "温州市科学技术局\n\n2023年6月29日\n",
+    )
+    answer = answerer.ask("市科技局的两份答复函分别是多少号？各自答复的是谁？")
+    for expected in ("温科提复〔2023〕94号", "洪晓畅委员", "温科提复〔2023〕106号", "周杰代表"):
+        assert expected in answer.text
