@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from typing import Collection, Sequence
@@ -33,6 +34,7 @@ META_CARD_DOCS = 3
 TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
+RARE_PHRASE_CHUNKS = 6
 ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -118,6 +120,7 @@ class Answerer:
         if searched == question:
             searched = rewrite_followup(question, history)
         profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
+        profile = dataclasses.replace(profile, quoted=self._rare(profile.quoted))
         part_texts = split_subquestions(profile.text)  # not the English glossary appended to search_text
         hits = self._search(profile, part_texts, mode, doc_ids)
         lexical = self.retriever.index.lexical
@@ -155,6 +158,12 @@ class Answerer:
         if generate and self.settings.llm_base_url:
             return generate_answer(self.settings, extractive, self.documents, history)
         return extractive
+
+    def _rare(self, phrases: Sequence[str]) -> tuple[str, ...]:
+        """The quoted phrases few passages hold: a coined term (“2+2+2”) points at its definition,
+        a common one (“十四五”) at nothing in particular."""
+        chunks = self.retriever.index.chunks
+        return tuple(p for p in phrases if sum(p in c.text for c in chunks) <= RARE_PHRASE_CHUNKS)
 
     def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
         """For a question about filing fields (文号, 发文机关…), put the document cards of the

@@ -43,6 +43,8 @@ CARD_BONUS = 0.25
 LIST_BONUS = 0.04
 LIST_CAP = 5
 COUNT_BONUS = 0.15
+QUOTED_BONUS = 0.2
+_ASIDE = re.compile(r"[（(][^）)]*[）)]|[、“”\s]")
 EXACT_COUNT_BONUS = 0.08
 PARAGRAPH_LABEL_CHARS = 8
 _NOT_WORD = re.compile(r"[\s，。：:；;、]+")
@@ -179,6 +181,8 @@ def score_units(
                 score += LIST_BONUS * min(listed, asked_items or LIST_CAP)
                 if asked_items and listed == asked_items:
                     score += EXACT_COUNT_BONUS  # "哪三家" and a sentence naming exactly three
+            if profile.quoted and quotes_phrase(text, profile.quoted):
+                score += QUOTED_BONUS  # the question quotes this unit's words
             if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
                 score += COUNT_BONUS
             for year in profile.years:
@@ -193,6 +197,18 @@ def score_units(
             units.append(Unit(hit, start, end, score, cover))
     units.sort(key=lambda u: -u.score)
     return units
+
+
+def quotes_phrase(text: str, phrases: Collection[str]) -> bool:
+    """Whether ``text`` has one of the quoted ``phrases``, also when it spells it out with asides
+    ("一区（…）、一岛（…）、一城（…）" has “一区一岛一城”).
+
+    Example:
+        >>> quotes_phrase("以“一区（高新园区）、一岛（科技岛）、一城（农业科技城）”为引领", ["一区一岛一城"])
+        True
+    """
+    plain = _ASIDE.sub("", text)
+    return any(phrase in text or _ASIDE.sub("", phrase) in plain for phrase in phrases)
 
 
 def asked_count(count_phrase: str) -> int:

@@ -124,6 +124,7 @@ class QuestionProfile:
     years: frozenset[str]
     places: frozenset[str]
     english: bool
+    quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
 
 
 def gloss_english(question: str) -> str:
@@ -174,6 +175,19 @@ def asks_itself(question: str) -> bool:
     return bool(_QUESTION_WORD.search(question))
 
 
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
+
+
+def quoted_phrases(question: str) -> list[str]:
+    """The phrases a question puts in quotation marks (“五倍增”, "2+2+2").
+
+    Example:
+        >>> quoted_phrases("温岭规划文字中列出的“五倍增”是哪五项？"), quoted_phrases("温岭的目标？")
+        (['五倍增'], [])
+    """
+    return list(dict.fromkeys(_QUOTED.findall(question)))
+
+
 def profile_question(question: str, intent: str | None = None) -> QuestionProfile:
     """Describe what ``question`` asks for; what kind of answer it wants (a figure, a list, a
     filing field…) is read from ``intent`` when given (the follow-up itself, when a follow-up
@@ -213,4 +227,5 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(places),
         english=english,
+        quoted=tuple(quoted_phrases(question)),
     )

@@ -218,3 +218,18 @@ def test_a_filing_field_asked_of_two_documents_is_given_for_each(settings, fake_
     answer = answerer.ask("市科技局的两份答复函分别是多少号？各自答复的是谁？")
     for expected in ("温科提复〔2023〕94号", "洪晓畅委员", "温科提复〔2023〕106号", "周杰代表"):
         assert expected in answer.text
+
+
+def test_a_sentence_with_the_term_the_question_quotes_is_preferred():
+    from answer.extractive import score_units
+    from answer.question import profile_question
+    from index.types import Hit
+    from ingest.types import Chunk
+
+    text = ("专栏2：两大特色优势产业重点主攻方向汽摩配件：重点发展变速器总成等产品。"
+            "围绕“2+2+2”现代产业体系，全力打造泵与电机、机床工具两大产业创新高地，提升汽摩配件、时尚鞋服两大优势产业。")
+    hit = Hit(Chunk("c#0", "c", text, 0, len(text)), 1.0, 1, "lexical")
+    weights = {"两大": 1.0, "优势产业": 1.0, "创新高地": 1.0, "特色": 1.0, "2": 0.1}
+    question = "“2+2+2”产业里的两大创新高地和两大特色优势产业分别是什么？"
+    units = score_units([hit], {}, profile_question(question), weights)
+    assert units[0].text.startswith("围绕“2+2+2”")
