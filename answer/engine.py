@@ -258,7 +258,7 @@ class Answerer:
             return unit.hit.chunk.text[: unit.end]
         start = max(document.text.rfind("\n\n", 0, unit.doc_start), unit.doc_start - PARAGRAPH_LOOKBACK, 0)
         paragraph = document.text[start:unit.doc_end]
-        return f"{document.title} {unit.hit.chunk.heading_path} {paragraph} {reporting_years(document, paragraph)}"
+        return f"{document.title} {unit.hit.chunk.heading_path} {paragraph} {reporting_years(document, paragraph, unit.doc_start)}"
 
     def _unit_place(self, unit: Unit) -> str:
         document = self.documents.get(unit.hit.chunk.doc_id)

@@ -29,6 +29,7 @@ _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 _NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
+_NEXT_STEPS = re.compile(r"下一?步[，,：:]?\s*(?:我局|我们|我市|将)")  # where a reply turns from the year past to its plans
 CONTEXT_CREDIT = 0.5
 NUMBER_BONUS = 0.12
 YEAR_BONUS = 0.08
@@ -131,20 +132,27 @@ def coverage(text: str, context: str, weights: Mapping[str, float]) -> float:
     return found / total
 
 
-def reporting_years(document: Document, paragraph: str) -> str:
-    """The years a reply speaks of without naming them: one dated 2023 reports on 2022 and plans
-    2023. Only for paragraphs that name no year themselves, and only for replies (答复函).
+def reporting_years(document: Document, paragraph: str, at: int | None = None) -> str:
+    """The year a reply speaks of without naming it: one dated 2023 reports on 2022, and from its
+    下一步/下步 ("next steps") on, plans 2023. Only for paragraphs that name no year themselves, and
+    only for replies (答复函); ``at`` is the paragraph's offset in the document (both years when unknown).
 
     Example:
-        >>> d = Document("r", "r", "答复", "", "0", meta={"文种": "答复函", "成文日期": "2023年6月20日"})
-        >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位")
+        >>> text = "答复如下：全年新增孵化空间152万平方米。下一步，我们将新增孵化面积180万平方米。"
+        >>> d = Document("r", "r", "答复", text, "0", meta={"文种": "答复函", "成文日期": "2023年6月20日"})
+        >>> reporting_years(d, "全年新增孵化空间152万平方米", 5), reporting_years(d, "新增孵化面积180万平方米", 30)
+        ('2022年', '2023年')
+        >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位", 5)
         ('2022年 2023年', '')
     """
     date = document.meta.get("成文日期", "")
     if document.meta.get("文种") != "答复函" or not _YEAR_IN_TEXT.match(date) or _YEAR_IN_TEXT.search(paragraph):
         return ""
     year = int(date[:4])
-    return f"{year - 1}年 {year}年"
+    if at is None:
+        return f"{year - 1}年 {year}年"
+    plans = _NEXT_STEPS.search(document.text)
+    return f"{year}年" if plans and at >= plans.start() else f"{year - 1}年"
 
 
 def score_units(
@@ -188,7 +196,7 @@ def score_units(
             for year in profile.years:
                 if year in text:
                     score += YEAR_BONUS
-                elif document and reporting_years(document, text).startswith(year):
+                elif document and reporting_years(document, text, chunk.start + start).startswith(year):
                     score += YEAR_BONUS / 2  # the year a reply reports on, implied
                 elif re.search(r"20\d\d", text):
                     score -= YEAR_PENALTY
