@@ -155,6 +155,12 @@ def reporting_years(document: Document, paragraph: str, at: int | None = None) -
     return f"{year}年" if plans and at >= plans.start() else f"{year - 1}年"
 
 
+def plan_year(document: Document) -> str:
+    """The year a reply's 下一步 part plans for: the year it is dated ('' for other documents)."""
+    date = document.meta.get("成文日期", "")
+    return f"{date[:4]}年" if document.meta.get("文种") == "答复函" and _YEAR_IN_TEXT.match(date) else ""
+
+
 def score_units(
     hits: Sequence[Hit],
     documents: Mapping[str, Document],
@@ -193,6 +199,10 @@ def score_units(
                 score += QUOTED_BONUS  # the question quotes this unit's words
             if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
                 score += COUNT_BONUS
+            if profile.asks_plans and document and not profile.years:
+                said = reporting_years(document, text, chunk.start + start)
+                if said and said == plan_year(document):
+                    score += YEAR_BONUS  # a reply's 下一步 part answers "下一步…"
             for year in profile.years:
                 if year in text:
                     score += YEAR_BONUS

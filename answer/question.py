@@ -43,6 +43,7 @@ _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much
 _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
 _WANTS_YEAR = re.compile(r"哪一?年(?!度)|哪几年|何年|什么时候|何时|哪个年份|期限|起止|which year|\bwhen\b|by what year|what period|which years", re.I)
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
+_ASKS_PLANS = re.compile(r"下一?步|接下来|今后|next step", re.I)
 _HOW_MANY = re.compile(r"多少|how many|how much", re.I)
 _COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|方面|类|项|家|条|个)")
 _JOINED_NAME = re.compile(r"[\u4e00-\u9fff]{2}[-—–－][\u4e00-\u9fff]{2}")  # "鹿城-泰顺总部科创园": one name, not two places
@@ -124,6 +125,7 @@ class QuestionProfile:
     years: frozenset[str]
     places: frozenset[str]
     english: bool
+    asks_plans: bool = False  # "下一步…要": what a reply plans, not what it reports
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
 
 
@@ -223,6 +225,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         measure=asked_measure(asked),
         wants_date=bool(_WANTS_DATE.search(asked)),
         wants_year=bool(_WANTS_YEAR.search(asked)),
+        asks_plans=bool(_ASKS_PLANS.search(asked)),
         count_phrase=count.group(0) if count else "",
         years=frozenset(_YEAR.findall(question)),
         places=frozenset(places),

@@ -233,3 +233,18 @@ def test_a_sentence_with_the_term_the_question_quotes_is_preferred():
     question = "“2+2+2”产业里的两大创新高地和两大特色优势产业分别是什么？"
     units = score_units([hit], {}, profile_question(question), weights)
     assert units[0].text.startswith("围绕“2+2+2”")
+
+
+@pytest.mark.parametrize(
+    "question, expected, not_expected",
+    [("2022年全市新增了多少孵化空间？", "152万", "180万"), ("答复函里说下一步孵化空间要新增多少平方米？", "180万", "152万")],
+)
+def test_a_reply_reports_on_the_year_before_and_plans_from_its_next_steps(settings, fake_embedder, question, expected, not_expected):
+    answerer = answerer_with(
+        settings, fake_embedder, "reply.txt",
+        "温科提复〔2023〕94号\n\n关于第142号提案的答复函\n\n洪晓畅委员：\n\n您在2022年所提的提案收悉。现答复如下：\n\n"
+        "在孵化器方面，全年新增孵化空间152万平方米、近历年总和的两倍。\n\n"
+        "下一步，我们将推进大孵化集群建设，新增孵化空间180万平方米以上。\n\n温州市科学技术局\n\n2023年6月20日\n",
+    )
+    answer = answerer.ask(question)
+    assert expected in answer.text and not_expected not in answer.text
