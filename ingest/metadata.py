@@ -29,6 +29,8 @@ _PRINTED = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)\s*印发")
 _ANSWERED = re.compile(r"所提(?:出)?的?《([^《》]{4,100})》[^。]{0,30}收悉")  # the 建议/提案 a reply answers
 _CONTACT = re.compile(r"^联系人[：:]\s*([^，,；;\s]{2,12})", re.M)  # a reply's closing 联系人：刘焕斌，联系方式：…
 _PHONE = re.compile(r"联系(?:方式|电话)[：:]\s*([\d\-－]{7,}(?:[，,、/\s]+[\d\-－]{7,})*)")
+# Fields read where the text writes them in a fixed form (the first match's group 1).
+_WRITTEN_AS = (("抄送", _COPY_TO), ("印发日期", _PRINTED), ("所答建议", _ANSWERED), ("联系人", _CONTACT), ("联系电话", _PHONE))
 _TITLE_ENDINGS = ("规划", "计划", "方案", "意见", "通知", "办法", "报告", "答复函", "纲要")
 
 
@@ -106,21 +108,10 @@ def extract_metadata(text: str) -> dict[str, str]:
     addressee = _addressee(text)
     if addressee:
         meta["主送"] = addressee
-    copy_to = _COPY_TO.search(text)
-    if copy_to:
-        meta["抄送"] = copy_to.group(1).strip()
-    printed = _PRINTED.search(text)
-    if printed:
-        meta["印发日期"] = printed.group(1)
-    answered = _ANSWERED.search(text)
-    if answered:
-        meta["所答建议"] = answered.group(1)
-    contact = _CONTACT.search(text)
-    if contact:
-        meta["联系人"] = contact.group(1)
-    phone = _PHONE.search(text)
-    if phone:
-        meta["联系电话"] = phone.group(1)
+    for field, pattern in _WRITTEN_AS:
+        match = pattern.search(text)
+        if match:
+            meta[field] = match.group(1).strip()
     return meta
 
 
