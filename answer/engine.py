@@ -32,6 +32,7 @@ PARAGRAPH_LOOKBACK = 600
 ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
+_RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+|前\s*\d+\s*[%％名位]|\d+\s*[位名](?!数)")
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
@@ -247,6 +248,8 @@ class Answerer:
             return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
         if profile.wants_date and not any(_DATE.search(t) for t in texts):
             return f"资料中未找到“{subject}”所问的具体日期。"
+        if profile.asks_rank and not any(_RANK.search(u.text) for u in chosen):
+            return f"资料中未找到“{subject}”所问的排名。"
         if profile.asks_amount and not any(has_figure(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""

@@ -44,6 +44,7 @@ _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.
 _WANTS_YEAR = re.compile(r"哪一?年(?!度)|哪几年|何年|什么时候|何时|哪个年份|期限|起止|which year|\bwhen\b|by what year|what period|which years", re.I)
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
 _ASKS_PLANS = re.compile(r"下一?步|接下来|今后|next step", re.I)
+_ASKS_RANK = re.compile(r"排[名在]?第几|第几[位名]|排名(多少|如何|怎样)|名次|what rank|which place|ranked", re.I)
 _HOW_MANY = re.compile(r"多少|how many|how much", re.I)
 _COUNT_PHRASE = re.compile(r"[两二三四五六七八九十](?:大|个方面|方面|类|项|家|条|个)")
 _JOINED_NAME = re.compile(r"[\u4e00-\u9fff]{2}[-—–－][\u4e00-\u9fff]{2}")  # "鹿城-泰顺总部科创园": one name, not two places
@@ -126,6 +127,7 @@ class QuestionProfile:
     places: frozenset[str]
     english: bool
     asks_plans: bool = False  # "下一步…要": what a reply plans, not what it reports
+    asks_rank: bool = False  # "排第几": only a rank (第7位, 前40%) answers it
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
 
 
@@ -231,4 +233,5 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         places=frozenset(places),
         english=english,
         quoted=tuple(quoted_phrases(question)),
+        asks_rank=bool(_ASKS_RANK.search(asked)),
     )

@@ -248,3 +248,14 @@ def test_a_reply_reports_on_the_year_before_and_plans_from_its_next_steps(settin
     )
     answer = answerer.ask(question)
     assert expected in answer.text and not_expected not in answer.text
+
+
+def test_a_rank_question_is_answered_only_with_a_rank(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "reply.txt",
+        "关于高新区建设的答复函\n\n2022年温州国家高新区全国排名第68位，首次进入前40%。\n\n"
+        "2022年，“6”是鹿城、瓯海、永嘉、平阳、龙港和瓯江口6个省级创建高新区。\n",
+    )
+    assert "68" in answerer.ask("2022年温州国家高新区在全国排第几位？").text
+    refused = answerer.ask("2022年平阳省级高新区在全省排第几？")
+    assert refused.abstained and "排名" in refused.text
