@@ -131,14 +131,23 @@ class QuestionProfile:
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
 
 
+# Up to three English words followed by the asker's Chinese for them in brackets.
+_GLOSSED_BY_ASKER = re.compile(r"(?:[a-z&\-]+\s+){0,2}[a-z&\-]+\s*[（(][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]")
+
+
 def gloss_english(question: str) -> str:
     """Append Chinese equivalents of the English domain terms a question uses.
 
     Example:
         >>> gloss_english("How many high-tech enterprises in Wenling by 2025?")
         'How many high-tech enterprises in Wenling by 2025? 高新技术企业 到2025年 2025年 企业 温岭'
+
+        Words the asker glosses in Chinese themselves are not glossed again:
+
+        >>> gloss_english("Wenling's target for total R&D spending (全社会R&D经费投入)?")
+        "Wenling's target for total R&D spending (全社会R&D经费投入)? 目标 温岭"
     """
-    lowered = question.lower()
+    lowered = _GLOSSED_BY_ASKER.sub(" ", question.lower())  # "R&D spending (全社会R&D经费投入)": the asker's own term
     found = [chinese for english, chinese in GLOSSARY.items() if re.search(rf"(?<![a-z]){re.escape(english)}(?![a-z])", lowered)]
     unique = list(dict.fromkeys(found))
     return f"{question} {' '.join(unique)}" if unique else question
