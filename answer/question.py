@@ -13,11 +13,11 @@ _AMOUNT_CUES = r"多少|多[大长高快久远]|几[家个项人所名位次亿�
 _ASKS_AMOUNT = re.compile(_AMOUNT_CUES, re.I)
 # A question whose answer is a figure: an amount asked for, or a measured topic named.
 _WANTS_NUMBER = re.compile(
-    _AMOUNT_CUES + r"|比重|占比|比例|增速|数量|规模|金额|面积|排名|目标值|达到|"
+    _AMOUNT_CUES + r"|比重|占比|比例|增速|数量|规模|金额|面积|排名|目标值|达到|增幅|绩效|"
     r"number of|target|total investment|how large|how big",
     re.I,
 )
-_WANTS_LIST = re.compile(r"哪些|哪几(?!年)|哪[两二三四五六七八九十][个项类家大条所]|包括什么|包括哪|有什么|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
+_WANTS_LIST = re.compile(r"哪些|哪几(?!年)|哪[两二三四五六七八九十][个项类家大条所]|包括什么|包括哪|有什么(?!要求|目标)|列举|几大|几个方面|内容是什么|which|what are|list", re.I)
 _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|都)|compare|respectively|both", re.I)
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(

@@ -259,3 +259,14 @@ def test_a_rank_question_is_answered_only_with_a_rank(settings, fake_embedder):
     assert "68" in answerer.ask("2022年温州国家高新区在全国排第几位？").text
     refused = answerer.ask("2022年平阳省级高新区在全省排第几？")
     assert refused.abstained and "排名" in refused.text
+
+
+@pytest.mark.parametrize(
+    "question, wants_list, wants_number",
+    [("鹿城对科创平台的绩效有什么要求？", False, True), ("温岭规划有什么重点任务？", True, False), ("高新技术产业投资的年增幅是多少？", False, True)],
+)
+def test_a_requirement_is_asked_as_a_figure_not_a_list(question, wants_list, wants_number):
+    from answer.question import profile_question
+
+    profile = profile_question(question)
+    assert (profile.wants_list, profile.wants_number) == (wants_list, wants_number)
