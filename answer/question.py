@@ -135,6 +135,21 @@ class QuestionProfile:
 _GLOSSED_BY_ASKER = re.compile(r"(?:[a-z&\-]+\s+){0,2}[a-z&\-]+\s*[（(][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]")
 
 
+# How questions paraphrase what the documents write (question word → the documents' word).
+DOCUMENT_WORDS = {"增幅": "增长", "涨幅": "增长", "主攻": "重点", "营收": "营业收入", "研发投入": "研发经费"}
+
+
+def with_document_words(question: str) -> str:
+    """Append the documents' words for the paraphrases a Chinese question uses.
+
+    Example:
+        >>> with_document_words("高新技术产业投资的年增幅有什么要求？")
+        '高新技术产业投资的年增幅有什么要求？ 增长'
+    """
+    found = [word for asked, word in DOCUMENT_WORDS.items() if asked in question and word not in question]
+    return f"{question} {' '.join(dict.fromkeys(found))}" if found else question
+
+
 def gloss_english(question: str) -> str:
     """Append Chinese equivalents of the English domain terms a question uses.
 
@@ -218,7 +233,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
     question = _THOUSANDS.sub("", question)
     asked = _THOUSANDS.sub("", intent) if intent else question
     english = is_english(question)
-    search_text = gloss_english(question) if english else question
+    search_text = gloss_english(question) if english else with_document_words(question)
     wants_list = bool(_WANTS_LIST.search(asked))
     list_without_amount = wants_list and not _HOW_MANY.search(asked)  # "哪些…" wants names, not figures
     count = _COUNT_PHRASE.search(asked)
