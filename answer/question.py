@@ -136,7 +136,7 @@ _GLOSSED_BY_ASKER = re.compile(r"(?:[a-z&\-]+\s+){0,2}[a-z&\-]+\s*[（(][^()（�
 
 
 # How questions paraphrase what the documents write (question word → the documents' word).
-DOCUMENT_WORDS = {"增幅": "增长", "涨幅": "增长", "主攻": "重点", "营收": "营业收入", "研发投入": "研发经费"}
+DOCUMENT_WORDS = {"增幅": "增长", "涨幅": "增长", "营收": "营业收入", "研发投入": "研发经费"}
 
 
 def with_document_words(question: str) -> str:
