@@ -36,6 +36,7 @@ _RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+|前\s*\d+\s*[%％
 _DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
+PHRASE_COUNTS_KEPT = 10_000
 ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -93,6 +94,7 @@ class Answerer:
         self.documents = retriever.index.documents
         self._cards = {c.doc_id: c for c in retriever.index.chunks if c.start == 0}
         self._doc_chunks: dict[str, list[Chunk]] = {}
+        self._phrase_counts: dict[str, int] = {}
         for chunk in sorted(retriever.index.chunks, key=lambda c: c.start):
             self._doc_chunks.setdefault(chunk.doc_id, []).append(chunk)
 
@@ -163,8 +165,16 @@ class Answerer:
     def _rare(self, phrases: Sequence[str]) -> tuple[str, ...]:
         """The quoted phrases few passages hold: a coined term (“2+2+2”) points at its definition,
         a common one (“十四五”) at nothing in particular."""
-        chunks = self.retriever.index.chunks
-        return tuple(p for p in phrases if sum(p in c.text for c in chunks) <= RARE_PHRASE_CHUNKS)
+        counts = {}
+        for phrase in phrases:
+            count = self._phrase_counts.get(phrase)
+            if count is None:  # one scan of the passages per phrase asked (kept for the next question)
+                count = sum(phrase in c.text for c in self.retriever.index.chunks)
+                if len(self._phrase_counts) >= PHRASE_COUNTS_KEPT:
+                    self._phrase_counts.clear()
+                self._phrase_counts[phrase] = count
+            counts[phrase] = count
+        return tuple(p for p in phrases if counts[p] <= RARE_PHRASE_CHUNKS)
 
     def _with_cards(self, hits: list[Hit], profile: QuestionProfile) -> list[Hit]:
         """For a question about filing fields (文号, 发文机关…), put the document cards of the

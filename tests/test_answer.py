@@ -270,3 +270,11 @@ def test_a_requirement_is_asked_as_a_figure_not_a_list(question, wants_list, wan
 
     profile = profile_question(question)
     assert (profile.wants_list, profile.wants_number) == (wants_list, wants_number)
+
+
+def test_only_a_quoted_term_few_passages_hold_counts_as_a_pointer(settings, fake_embedder):
+    paragraphs = "".join(f"{n}、“十四五”期间第{n}项重点工作，推进平台建设，新增科技企业{n}0家，持续优化营商环境和创新生态，加快集聚高端人才和团队，打造一流创新平台。\n\n" for n in range(1, 10))
+    answerer = answerer_with(settings, fake_embedder, "plan.txt", "某市规划\n\n" + paragraphs + "到2025年实现五倍增、六提升。\n")
+    assert sum("十四五" in c.text for c in answerer.retriever.index.chunks) > 6
+    assert answerer._rare(["十四五", "五倍增"]) == ("五倍增",)
+    assert answerer._rare(["十四五", "五倍增"]) == ("五倍增",)  # the second time from the kept counts
