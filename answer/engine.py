@@ -12,7 +12,7 @@ from answer.extractive import Unit, has_figure, mentions_year, reporting_years, 
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
-from answer.sentences import row_head
+from answer.sentences import is_row_line, row_head
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
@@ -277,19 +277,9 @@ class Answerer:
         document = self.documents.get(unit.hit.chunk.doc_id)
         return document_place(document) if document else ""
 
-    def _citation(self, n: int, hit: Hit, start: int, end: int) -> Citation:
-        chunk = hit.chunk
-        document = self.documents.get(chunk.doc_id)
-        return Citation(
-            n=n,
-            doc_id=chunk.doc_id,
-            title=document.title if document else chunk.doc_id,
-            heading_path=chunk.heading_path,
-            quote=chunk.text[start:end],
-            start=chunk.start + start,
-            end=chunk.start + end,
-            doc_number=document.meta.get("文号", "") if document else "",
-        )
+    def _citation(self, n: int, chunk: Chunk) -> Citation:
+        """A citation of a whole chunk."""
+        return self._span_citation(n, chunk.doc_id, chunk.start, chunk.end, chunk.heading_path)
 
     def _compose(
         self, chosen: list[Unit], weights, profile: QuestionProfile, parts: Sequence[QuestionPart] = ()
@@ -302,7 +292,7 @@ class Answerer:
             chunk_id = unit.hit.chunk.chunk_id
             if chunk_id not in numbers:
                 numbers[chunk_id] = len(numbers) + 1
-                citations.append(self._citation(numbers[chunk_id], unit.hit, 0, len(unit.hit.chunk.text)))
+                citations.append(self._citation(numbers[chunk_id], unit.hit.chunk))
             marks = f"[{numbers[chunk_id]}]"
             for start, end in self._source_spans(unit, profile):
                 key = f"{unit.hit.chunk.doc_id}@{start}"
@@ -331,25 +321,28 @@ class Answerer:
                 for field in profile.meta_fields
                 if field != "标题"
             ]
-        elif ROW_MARK in unit.text and "：" in unit.text:
+        elif is_row_line(unit.text):
             spans = [corroborating_sentence(unit.text, document.text, profile.years, body)]
         else:
             return []
         return list(dict.fromkeys(span for span in spans if span))
 
-    def _span_citation(self, n: int, doc_id: str, start: int, end: int) -> Citation:
-        """A citation of the document text ``start:end`` (which may run over two chunks)."""
-        document = self.documents[doc_id]
-        chunk = next((c for c in self._doc_chunks.get(doc_id, []) if c.start <= start < c.end), None)
+    def _span_citation(self, n: int, doc_id: str, start: int, end: int, heading_path: str | None = None) -> Citation:
+        """A citation of the document text ``start:end`` (which may run over two chunks); its section
+        is the one of the chunk where it starts unless given."""
+        document = self.documents.get(doc_id)
+        if heading_path is None:
+            chunk = next((c for c in self._doc_chunks.get(doc_id, []) if c.start <= start < c.end), None)
+            heading_path = chunk.heading_path if chunk else ""
         return Citation(
             n=n,
             doc_id=doc_id,
-            title=document.title,
-            heading_path=chunk.heading_path if chunk else "",
-            quote=document.text[start:end],
+            title=document.title if document else doc_id,
+            heading_path=heading_path,
+            quote=document.text[start:end] if document else "",
             start=start,
             end=end,
-            doc_number=document.meta.get("文号", ""),
+            doc_number=document.meta.get("文号", "") if document else "",
         )
 
     def _compose_enumeration(self, enumeration: Enumeration) -> tuple[str, tuple[Citation, ...]]:
@@ -364,7 +357,7 @@ class Answerer:
                 continue
             if chunk.chunk_id not in numbers:
                 numbers[chunk.chunk_id] = len(numbers) + 1
-                citations.append(self._citation(numbers[chunk.chunk_id], Hit(chunk, 0.0, 0, "outline"), 0, len(chunk.text)))
+                citations.append(self._citation(numbers[chunk.chunk_id], chunk))
             parts.append(f"{label}[{numbers[chunk.chunk_id]}]")
         lead = f"{enumeration.parent}：" if enumeration.parent else ""
         return lead + "；".join(parts), tuple(citations)
@@ -381,5 +374,5 @@ class Answerer:
 
     def _related(self, hits: Sequence[Hit]) -> tuple[Citation, ...]:
         return tuple(
-            self._citation(i, hit, 0, len(hit.chunk.text)) for i, hit in enumerate(hits[:RELATED_SHOWN], start=1)
+            self._citation(i, hit.chunk) for i, hit in enumerate(hits[:RELATED_SHOWN], start=1)
         )

@@ -145,10 +145,10 @@ def reporting_years(document: Document, paragraph: str, at: int | None = None) -
         >>> reporting_years(d, "全年新增孵化空间152万平方米"), reporting_years(d, "2020年排名第80位", 5)
         ('2022年 2023年', '')
     """
-    date = document.meta.get("成文日期", "")
-    if document.meta.get("文种") != "答复函" or not _YEAR_IN_TEXT.match(date) or _YEAR_IN_TEXT.search(paragraph):
+    planned = plan_year(document)
+    if not planned or _YEAR_IN_TEXT.search(paragraph):
         return ""
-    year = int(date[:4])
+    year = int(planned[:4])
     if at is None:
         return f"{year - 1}年 {year}年"
     plans = _NEXT_STEPS.search(document.text)

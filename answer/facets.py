@@ -22,6 +22,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 MIN_SUBQUESTION_CJK = 4
 FIGURE_SWITCH_RATIO = 0.8
 PLACE_SWITCH_RATIO = 0.8
+CARD_COMPANION_RATIO = 0.8  # another document's card, for a filing field asked of several documents
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def choose_units(
         chosen = [best_unit(units, profile, documents)]
     if profile.meta_fields and profile.is_comparison:  # "两份答复分别是多少号": each document's card
         cards = [u for u in units if u.text.startswith(CARD_MARK)]
-        chosen += [c for c in cards[1:limit] if c.score >= FIGURE_SWITCH_RATIO * cards[0].score and c not in chosen]
+        chosen += [c for c in cards[1:limit] if c.score >= CARD_COMPANION_RATIO * cards[0].score and c not in chosen]
     if profile.wants_list and len(chosen) == 1:
         best = units[0]
         for unit in units[1:]:

@@ -7,9 +7,8 @@ from typing import Mapping, Sequence
 
 from answer.extractive import NUMBER_BONUS, coverage, has_figure, novelty
 from answer.question import QuestionProfile
-from answer.sentences import split_clauses
+from answer.sentences import is_row_line, split_clauses
 from ingest.pipeline import CARD_MARK
-from ingest.tables import ROW_MARK
 
 MAX_QUOTE_CHARS = 150
 MAX_ROW_QUOTE_CHARS = 220
@@ -153,7 +152,7 @@ def quote_unit(
     if any(fields):
         title = card_field(text, "标题")[len("标题："):]
         return "，".join([title, *(f for f in fields if f and not f.startswith("标题："))])
-    if ROW_MARK in text and "：" in text:
+    if is_row_line(text):
         return quote_row(text, weights, profile)
     spans = [best_window(text, weights, profile)] + [best_window(text, w, p) for p, w in parts]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)

@@ -12,6 +12,16 @@ _CLAUSE_END = re.compile(r"[，；,;：:]")
 LONG_UNIT_CHARS = 160
 
 
+def is_row_line(text: str) -> bool:
+    """Whether ``text`` is a table row line (``caption｜label：fields``) or its first piece.
+
+    Example:
+        >>> is_row_line("表1｜省级众创空间：2025年 8家"), is_row_line("到2025年达到8家。")
+        (True, False)
+    """
+    return ROW_MARK in text and "：" in text
+
+
 def row_head(text: str, start: int) -> str:
     """For a unit starting at ``start`` inside a table row line of ``text`` but after the row's
     label, the row's ``caption｜label：`` (every cell of a row is about its label); '' otherwise.
