@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.normalize import fix_radicals, remove_inline_page_footers
 from ingest.structure import is_heading_line
 from ingest.tables import rewrite_tables_with_sources
 
@@ -173,6 +174,8 @@ def clean_lines(text: str) -> str:
     """
     for rule in (
         normalize_newlines,
+        fix_radicals,
+        remove_inline_page_footers,
         remove_bookmarks,
         remove_markdown_bold,
         remove_page_footers,

@@ -70,7 +70,7 @@ def _decode_legacy(data: bytes, name: str) -> str:
 
 def _printable_ratio(text: str) -> float:
     sample = text[:20000]
-    good = sum(1 for ch in sample if ch.isprintable() or ch in "\n\r\t")
+    good = sum(1 for ch in sample if ch.isprintable() or ch.isspace())  # U+3000, NBSP: 公文 indentation
     return good / len(sample)
 
 
