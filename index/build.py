@@ -85,7 +85,7 @@ def lexical_text(chunk: Chunk) -> str:
         >>> lexical_text(Chunk("a.txt#0", "a.txt", "达到560家。", 5, 12, "一、目标"))
         '一、目标\n达到560家。'
     """
-    return f"{chunk.heading_path}\n{chunk.text}"
+    return f"{chunk.heading_path}\n{chunk.search_text or chunk.text}"
 
 
 def index_text(document: Document, chunk: Chunk) -> str:

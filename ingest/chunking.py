@@ -1,6 +1,7 @@
 """Cutting a document into retrievable chunks that know their span and heading path.
 
-Chunks never straddle two top-level sections (``一、``…, ``附件N``). Each table row line is a
+Chunks never straddle two top-level sections (``一、``…, ``附件N``) nor two articles of a law. The
+document's filing card (its first line) is one chunk of kind ``card``. Each table row line is a
 chunk of its own (it carries its caption and headers, so it stands alone). Inside a section,
 langchain's recursive splitter cuts at paragraph, line, then Chinese sentence boundaries, so a
 numbered list or a table row that fits in a chunk stays whole.
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.normalize import search_form
 from ingest.structure import HeadingPaths, find_headings, top_level_spans
 from ingest.tables import ROW_MARK
-from ingest.types import Chunk, Document
+from ingest.types import CARD_MARK, Chunk, Document
 
 ROW_CHUNK_FACTOR = 3  # a table row up to this many chunk sizes stays one chunk: cut, it loses its label
 CHINESE_SEPARATORS = ["\n\n", "\n", "。", "；", "！", "？", "，", ""]
@@ -75,7 +77,14 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
     paths = HeadingPaths(headings)
     splitter = _splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
+    body = 0
+    if text.startswith(CARD_MARK):
+        body = text.find("\n") if "\n" in text else len(text)
+        chunks.append(_chunk(document, 0, text[:body], 0, "", "card"))
     for section_start, section_end in top_level_spans(text, headings):
+        section_start = max(section_start, body)
+        if section_end <= section_start:
+            continue
         for block_start, block_end, is_row in _blocks(text, section_start, section_end):
             block = text[block_start:block_end]
             if is_row and len(block) <= ROW_CHUNK_FACTOR * chunk_size:
@@ -86,14 +95,25 @@ def split_into_chunks(document: Document, chunk_size: int = 300, chunk_overlap: 
                 start = block_start + local
                 if text[start:start + len(content)] != content:  # the splitter's find() drifted
                     start = text.find(content, block_start)
-                chunks.append(
-                    Chunk(
-                        chunk_id=f"{document.doc_id}#{len(chunks)}",
-                        doc_id=document.doc_id,
-                        text=content,
-                        start=start,
-                        end=start + len(content),
-                        heading_path=paths.at(start),
-                    )
-                )
+                stack = paths.stack_at(start)
+                if stack and stack[-1].role in ("编", "章", "节") and stack[-1].offset == start and "\n" not in content:
+                    continue  # a chapter's name alone: every article chunk under it carries it in its path
+                kind = "table_row" if is_row else "article" if any(h.role == "条" for h in stack) else "text"
+                chunks.append(_chunk(document, len(chunks), content, start, paths.at(start), kind, stack))
     return chunks
+
+
+def _chunk(document: Document, n: int, content: str, start: int, path: str, kind: str, stack: tuple = ()) -> Chunk:
+    searched = search_form(content)
+    return Chunk(
+        chunk_id=f"{document.doc_id}#{n}",
+        doc_id=document.doc_id,
+        text=content,
+        start=start,
+        end=start + len(content),
+        heading_path=path,
+        kind=kind,
+        chapter=" > ".join(h.title for h in stack if h.role in ("编", "章", "节")),
+        article=next((h.title for h in stack if h.role == "条"), ""),
+        search_text=searched if searched != content else "",
+    )

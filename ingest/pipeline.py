@@ -9,10 +9,8 @@ from pathlib import Path
 from ingest.cleaning import clean_text_with_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
 from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, extract_metadata, read_sidecar
-from ingest.types import CorpusError, Document
-
-CARD_MARK = "【文件信息】"
-PIPELINE_VERSION = 8  # bump when cleaning, tables or metadata change what documents contain
+from ingest.types import CARD_MARK, CorpusError, Document
+PIPELINE_VERSION = 9  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 Levels, outermost first: ``一、`` and ``附件N`` (1), ``（一）`` (2), ``专栏N：`` (3),
 ``1.`` (4), ``（1）`` (5).
+
+A text with articles (``第一条 …`` lines, at least :data:`MIN_ARTICLES`) is structured as a law from
+its first ``第X编/章/节/条`` line on: ``第X编`` (1), ``第X章`` (2), ``第X节`` (3), ``第X条`` (4), and the
+enumerations inside an article (``一、`` ``（一）`` ``1.`` …) four levels deeper, so an item stays
+inside its article and the next article closes it.
 """
 
 from __future__ import annotations
@@ -21,15 +26,44 @@ _HEADING_PATTERNS: tuple[tuple[int, re.Pattern[str]], ...] = (
 )
 _TITLE_STOP = re.compile(r"[。：:；;]")
 MAX_TITLE_CHARS = 30
+MIN_ARTICLES = 3
+_LAW_NUM = "一二三四五六七八九十百千零〇两\\d"
+LAW_UNITS = {"编": 1, "章": 2, "节": 3, "条": 4}
+_LAW_HEADING = re.compile(rf"^第([{_LAW_NUM}]{{1,6}})(编|章|节|条)(?:[ \t\u3000\u00a0]+|$)")
+_ITEM_SHIFT = 4  # an enumeration inside a law sits below 第X条
 
 
 @dataclass(frozen=True)
 class Heading:
-    """A heading line found in a text: where it starts, its level and its short title."""
+    """A heading line found in a text: where it starts, its level and its short title.
+
+    ``role`` is ``编``, ``章``, ``节`` or ``条`` for the parts of a law, else empty.
+    """
 
     offset: int
     level: int
     title: str
+    role: str = ""
+
+
+def law_part(line: str) -> tuple[str, str] | None:
+    """``(role, title)`` of a ``第X编/章/节/条`` line of a law, else None. An article's title is
+    its number; a chapter's keeps its name with spaces collapsed.
+
+    Example:
+        >>> law_part("第四十三条 在科技创新工作中…"), law_part("第一章  总  则"), law_part("第十条规定的")
+        (('条', '第四十三条'), ('章', '第一章 总 则'), None)
+    """
+    stripped = line.strip(" \u3000\u00a0")
+    match = _LAW_HEADING.match(stripped)
+    if not match:
+        return None
+    role = match.group(2)
+    if role == "条":
+        return role, stripped[: match.end(2)]
+    if len(stripped) > MAX_TITLE_CHARS * 2 or stripped.endswith("。"):
+        return None  # a sentence that starts with 第二章 is not a chapter heading
+    return role, re.sub(r"[ \t\u3000\u00a0]+", " ", stripped)[:MAX_TITLE_CHARS]
 
 
 def without_mark(title: str) -> str:
@@ -56,6 +90,9 @@ def heading_level(line: str) -> int | None:
     stripped = line.lstrip(" \u3000")
     if "\t" in line or len(stripped) < 2:
         return None
+    part = law_part(stripped)
+    if part:
+        return LAW_UNITS[part[0]]
     for level, pattern in _HEADING_PATTERNS:
         if pattern.match(stripped):
             return level
@@ -94,12 +131,21 @@ def find_headings(text: str) -> list[Heading]:
         >>> [(h.level, h.title) for h in find_headings("一、总则\\n正文\\n（一）目标\\n")]
         [(1, '一、总则'), (2, '（一）目标')]
     """
+    lines = text.split("\n")
+    parts = [law_part(line) if "\t" not in line else None for line in lines]
+    is_law = sum(1 for part in parts if part and part[0] == "条") >= MIN_ARTICLES
+    in_law = False
     headings = []
     offset = 0
-    for line in text.split("\n"):
-        level = heading_level(line)
-        if level is not None:
-            headings.append(Heading(offset, level, heading_title(line)))
+    for line, part in zip(lines, parts):
+        if is_law and part:
+            in_law = True
+            headings.append(Heading(offset, LAW_UNITS[part[0]], part[1], part[0]))
+        else:
+            level = heading_level(line) if not part else None
+            if level is not None:
+                in_law = in_law and not line.lstrip(" \u3000").startswith("附件")  # an attachment ends the law
+                headings.append(Heading(offset, level + (_ITEM_SHIFT if in_law else 0), heading_title(line)))
         offset += len(line) + 1
     return headings
 
@@ -119,6 +165,7 @@ class HeadingPaths:
     def __init__(self, headings: list[Heading]) -> None:
         self._offsets: list[int] = []
         self._paths: list[str] = []
+        self._stacks: list[tuple[Heading, ...]] = []
         stack: list[Heading] = []
         for heading in headings:
             while stack and stack[-1].level >= heading.level:
@@ -126,11 +173,17 @@ class HeadingPaths:
             stack.append(heading)
             self._offsets.append(heading.offset)
             self._paths.append(" > ".join(h.title for h in stack))
+            self._stacks.append(tuple(stack))
 
     def at(self, offset: int) -> str:
         """The path of the last heading at or before ``offset`` (``""`` before the first)."""
         i = bisect.bisect_right(self._offsets, offset) - 1
         return self._paths[i] if i >= 0 else ""
+
+    def stack_at(self, offset: int) -> tuple[Heading, ...]:
+        """The headings in force at ``offset``, outermost first (what :meth:`at` joins)."""
+        i = bisect.bisect_right(self._offsets, offset) - 1
+        return self._stacks[i] if i >= 0 else ()
 
 
 def heading_path_at(headings: list[Heading], offset: int) -> str:
@@ -147,12 +200,13 @@ def heading_path_at(headings: list[Heading], offset: int) -> str:
 
 
 def top_level_spans(text: str, headings: list[Heading]) -> list[tuple[int, int]]:
-    """Split ``text`` into ``(start, end)`` spans at its level-1 headings.
+    """Split ``text`` into ``(start, end)`` spans at its level-1 headings and a law's parts
+    (``第X章``, ``第X条``…), so no chunk holds two articles.
 
     Example:
         >>> t = "前言\\n一、甲\\n正文\\n二、乙\\n"
         >>> [t[s:e] for s, e in top_level_spans(t, find_headings(t))]
         ['前言\\n', '一、甲\\n正文\\n', '二、乙\\n']
     """
-    cuts = sorted({0, *(h.offset for h in headings if h.level == 1), len(text)})
+    cuts = sorted({0, *(h.offset for h in headings if h.level == 1 or h.role), len(text)})
     return [(s, e) for s, e in zip(cuts, cuts[1:]) if e > s]

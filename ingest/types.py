@@ -34,9 +34,23 @@ class Document:
     source_rows: tuple[tuple[str, str], ...] = ()
 
 
+CARD_MARK = "【文件信息】"  # starts the filing card, the first line of every document's text
+CHUNK_KINDS = ("text", "card", "article", "table_row")
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """A retrievable span of a document: ``document.text[start:end] == text``."""
+    """A retrievable span of a document: ``document.text[start:end] == text``.
+
+    Attributes:
+        heading_path: the headings in force, outermost first (``第三章 … > 第四十三条``).
+        kind: what the span is: ``text`` (prose), ``card`` (the document's filing card, one per
+            document), ``article`` (inside an article of a law or regulation), ``table_row``.
+        chapter: for a law's article, its 编/章/节 headings (``第三章 科技创新引导``).
+        article: for a law's article, its number as written (``第四十三条``).
+        search_text: ``text`` with dates and counts in digits (``二〇〇六年`` → ``2006年``) when that
+            differs from ``text``; what search indexes. Quotes always come from ``text``.
+    """
 
     chunk_id: str
     doc_id: str
@@ -44,3 +58,7 @@ class Chunk:
     start: int
     end: int
     heading_path: str = ""
+    kind: str = "text"
+    chapter: str = ""
+    article: str = ""
+    search_text: str = ""
