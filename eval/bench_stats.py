@@ -229,13 +229,20 @@ def linear_crossing(sizes: Sequence[float], values: Sequence[float], budget: flo
     Used to find the corpus size at which exact search would exceed its share of the latency
     budget.
 
+    A slope whose rise over the sizes measured is within floating-point noise of the values
+    (``np.polyfit`` gives about 1e-21, not 0, for flat timings) counts as flat.
+
     Example:
         >>> round(linear_crossing([1000, 2000], [2.0, 4.0], 10.0))
         5000
+        >>> linear_crossing([10_000, 100_000], [5.0, 5.0], 25.0) is None
+        True
     """
     if len(sizes) < 2:
         raise ValueError("need at least two sizes to fit a line")
-    slope, intercept = np.polyfit(np.asarray(sizes, float), np.asarray(values, float), 1)
-    if slope <= 0:
+    x, y = np.asarray(sizes, float), np.asarray(values, float)
+    slope, intercept = np.polyfit(x, y, 1)
+    rise = slope * (x.max() - x.min())
+    if rise <= 1e-9 * max(float(np.abs(y).max()), 1e-12):
         return None
     return float((budget - intercept) / slope)

@@ -31,14 +31,19 @@ class TargetRow:
 def round_down_one_digit(value: float) -> int:
     """Round down to one significant digit.
 
+    A value a rounding error short of a power of ten (a fitted 99999.99999999997) is taken as
+    that power: ``log10`` already rounds it up to 5.0.
+
     Example:
         >>> round_down_one_digit(45_754), round_down_one_digit(9_999), round_down_one_digit(0.5)
         (40000, 9000, 0)
+        >>> round_down_one_digit(99_999.99999999997)
+        100000
     """
     if value < 1:
         return 0
     power = 10 ** int(math.floor(math.log10(value)))
-    return int(value // power) * power
+    return max(int(value // power), 1) * power
 
 
 def hnsw_threshold(scale: Mapping[str, Any], budget_ms: float = EXACT_DENSE_BUDGET_MS) -> dict[str, Any]:

@@ -10,6 +10,7 @@ needs more memory than the limit ends in ``MemoryError`` there. Either way the f
 
 from __future__ import annotations
 
+import importlib
 import os
 import resource
 import socket
@@ -17,11 +18,12 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Callable
 
-from ingest.pipeline import load_document
 from ingest.types import CorpusError, Document
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_READER = "ingest.pipeline:load_document"
 START_TIMEOUT_S = 60.0  # the worker's own start (Python and the ingest modules) is not a file's time
 
 
@@ -37,11 +39,14 @@ class IsolatedLoader:
         timeout_s: seconds one file may take to load; then its worker is killed.
         memory_mb: memory (address space) the worker may add to its own while reading;
             0 for no limit.
+        reader: ``"module:function"`` the worker calls as ``function(path, corpus_dir)`` to read a
+            file (default :func:`ingest.pipeline.load_document`; tests pass a reader that blocks).
     """
 
-    def __init__(self, timeout_s: float = 60.0, memory_mb: int = 2048) -> None:
+    def __init__(self, timeout_s: float = 60.0, memory_mb: int = 2048, reader: str = DEFAULT_READER) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        self.reader = reader
         self._worker: subprocess.Popen | None = None
         self._connection: Connection | None = None
 
@@ -93,7 +98,7 @@ class IsolatedLoader:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         with theirs:
             self._worker = subprocess.Popen(
-                [sys.executable, "-m", "ingest.isolated", str(theirs.fileno()), str(self.memory_mb)],
+                [sys.executable, "-m", "ingest.isolated", str(theirs.fileno()), str(self.memory_mb), self.reader],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
             )
         self._connection = Connection(ours.detach())
@@ -113,8 +118,14 @@ def _address_space_bytes() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
 
 
-def serve(fd: int, memory_mb: int) -> None:
+def _resolve_reader(reader: str) -> Callable[[Path, Path], Document]:
+    module, _, function = reader.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def serve(fd: int, memory_mb: int, reader: str = DEFAULT_READER) -> None:
     """The worker: answer ``(path, corpus_dir)`` requests on the connection ``fd`` until it closes."""
+    read = _resolve_reader(reader)
     connection = Connection(fd)
     if memory_mb:
         limit = _address_space_bytes() + memory_mb * 1024 * 1024
@@ -126,7 +137,7 @@ def serve(fd: int, memory_mb: int) -> None:
         except EOFError:
             return
         try:
-            reply = ("ok", load_document(path, corpus_dir))
+            reply = ("ok", read(path, corpus_dir))
         except CorpusError as exc:
             reply = ("error", str(exc))
         except MemoryError:
@@ -138,4 +149,4 @@ def serve(fd: int, memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:4])

@@ -95,15 +95,13 @@ def test_followup_rewriting(question, history, expected):
 
 
 def test_configured_llm_that_is_down_falls_back_to_the_extractive_answer(settings, fake_embedder):
-    import socket
+    from tests.llm_server import refused_port
 
-    with socket.socket() as probe:  # a loopback port with nobody listening
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    llm_settings = settings.replace(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m", llm_timeout=2)
-    build_index(llm_settings, fake_embedder)
-    answerer = Answerer(Retriever(open_index(llm_settings, fake_embedder.model_id), fake_embedder, llm_settings), llm_settings)
-    answer = answerer.ask("温州到2025年高能级创新平台累计数达到多少家？")
+    with refused_port() as port:  # a loopback port that refuses connections while the question is asked
+        llm_settings = settings.replace(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="m", llm_timeout=2)
+        build_index(llm_settings, fake_embedder)
+        answerer = Answerer(Retriever(open_index(llm_settings, fake_embedder.model_id), fake_embedder, llm_settings), llm_settings)
+        answer = answerer.ask("温州到2025年高能级创新平台累计数达到多少家？")
     assert "30" in answer.text and answer.citations
     assert answer.notice  # says the LLM was unavailable
     assert answerer.ask("温州到2025年高能级创新平台累计数达到多少家？", generate=False).notice == ""

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
 
@@ -30,6 +28,7 @@ from answer.verify import UNSUPPORTED_MARK
 from index.types import Hit
 from ingest.types import Chunk, Document
 from settings import Settings
+from tests.llm_server import refused_port
 
 SECRET = "sk-test-SECRET-0123456789"
 TIMEOUT = 1.0
@@ -149,12 +148,6 @@ def settings_for(base_url: str) -> Settings:
     return Settings(llm_base_url=base_url, llm_model="fake", llm_api_key=SECRET, llm_timeout=TIMEOUT)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def assert_fallback(result: Answer, notice: str) -> None:
     extractive = extractive_answer()
     assert result.text == extractive.text
@@ -163,15 +156,12 @@ def assert_fallback(result: Answer, notice: str) -> None:
     assert SECRET not in result.notice
 
 
-def run_both(settings: Settings) -> Iterator[tuple[str, Answer, float]]:
-    """The blocking and the streamed answer, each with the seconds it took."""
-    started = time.monotonic()
-    blocking = generate_answer(settings, extractive_answer(), DOCUMENTS)
-    yield "blocking", blocking, time.monotonic() - started
-    started = time.monotonic()
+def run_both(settings: Settings) -> Iterator[tuple[str, Answer]]:
+    """The blocking and the streamed answer."""
+    yield "blocking", generate_answer(settings, extractive_answer(), DOCUMENTS)
     items = list(stream_generative_answer(settings, extractive_answer(), DOCUMENTS))
     assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
-    yield "stream", items[-1], time.monotonic() - started
+    yield "stream", items[-1]
 
 
 # --------------------------------------------------------------------------- failures
@@ -188,9 +178,8 @@ def test_server_that_never_answers_times_out_into_the_extractive_answer() -> Non
     holder: list = []
     with FakeLLMServer(hang(holder)) as server:
         holder.append(server)
-        for mode, result, seconds in run_both(settings_for(server.base_url)):
-            assert_fallback(result, NOTICE_TIMEOUT)
-            assert seconds < TIMEOUT + 2, f"{mode} took {seconds:.1f} s with a {TIMEOUT} s timeout"
+        for _mode, result in run_both(settings_for(server.base_url)):
+            assert_fallback(result, NOTICE_TIMEOUT)  # returned while the server still holds the request
 
 
 def test_stream_that_stalls_after_the_first_piece_times_out() -> None:
@@ -206,17 +195,16 @@ def test_stream_that_stalls_after_the_first_piece_times_out() -> None:
 
     with FakeLLMServer(respond) as server:
         holder.append(server)
-        started = time.monotonic()
         items = list(stream_generative_answer(settings_for(server.base_url), extractive_answer(), DOCUMENTS))
         assert items[0] == "温州达到"
         assert_fallback(items[-1], NOTICE_TIMEOUT)
-        assert time.monotonic() - started < TIMEOUT + 2
 
 
 def test_server_down_gives_the_extractive_answer_at_once() -> None:
-    for mode, result, seconds in run_both(settings_for(f"http://127.0.0.1:{free_port()}/v1")):
-        assert_fallback(result, NOTICE_UNAVAILABLE)
-        assert seconds < TIMEOUT + 1, mode
+    with refused_port() as port:
+        results = list(run_both(settings_for(f"http://127.0.0.1:{port}/v1")))
+    for _mode, result in results:
+        assert_fallback(result, NOTICE_UNAVAILABLE)  # not a timeout: the refused connection is seen at once
 
 
 @pytest.mark.parametrize(
@@ -231,14 +219,14 @@ def test_server_down_gives_the_extractive_answer_at_once() -> None:
 )
 def test_malformed_or_empty_reply_gives_the_extractive_answer(respond) -> None:
     with FakeLLMServer(respond) as server:
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_BAD_RESPONSE)
 
 
 def test_rate_limit_gives_the_extractive_answer_and_reads_retry_after() -> None:
     respond = lambda h, b: send(h, 429, b'{"error": "too many requests"}', headers={"Retry-After": "7"})  # noqa: E731
     with FakeLLMServer(respond) as server:
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_RATE_LIMITED)
         with pytest.raises(llm.LLMRateLimitedError) as caught:
             llm.complete(settings_for(server.base_url), [{"role": "user", "content": "hi"}])
@@ -250,7 +238,7 @@ def test_http_errors_give_the_extractive_answer_without_leaking_the_key(status: 
     # The server echoes the key back in its error body; neither the error nor the log may show it.
     respond = lambda h, b: send(h, status, json.dumps({"error": f"bad key {SECRET}"}).encode())  # noqa: E731
     with FakeLLMServer(respond) as server, caplog.at_level(logging.WARNING):
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_UNAVAILABLE)
         with pytest.raises(llm.LLMUnavailableError) as caught:
             llm.complete(settings_for(server.base_url), [{"role": "user", "content": "hi"}])
@@ -262,13 +250,13 @@ def test_http_errors_give_the_extractive_answer_without_leaking_the_key(status: 
 
 def test_unsupported_reply_falls_back_with_the_verification_notice() -> None:
     with FakeLLMServer(reply_with("温州科技型中小企业达到4400家[1]。温岭科技型中小企业达到18000家[2]。")) as server:
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_UNVERIFIED)
 
 
 def test_not_found_reply_keeps_the_extractive_answer_with_its_notice() -> None:
     with FakeLLMServer(reply_with("资料中未找到相关内容。")) as server:
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert_fallback(result, NOTICE_NOT_FOUND)
 
 
@@ -278,7 +266,7 @@ def test_not_found_reply_keeps_the_extractive_answer_with_its_notice() -> None:
 def test_partly_supported_reply_is_marked_and_renumbered() -> None:
     reply = "温岭到2025年达到1800家[2]。温州达到18000家[1]。"
     with FakeLLMServer(reply_with(reply)) as server:
-        for mode, result, _ in run_both(settings_for(server.base_url)):
+        for mode, result in run_both(settings_for(server.base_url)):
             assert result.text == f"温岭到2025年达到1800家[1]。温州达到18000家[2]。{UNSUPPORTED_MARK}", mode
             assert [c.doc_id for c in result.citations] == ["wenling.txt", "wenzhou.txt"]
             assert [c.n for c in result.citations] == [1, 2]
@@ -327,7 +315,7 @@ def test_followup_rewrite_uses_the_reply_and_falls_back_on_any_failure() -> None
         assert "温州到2025年" in server.requests[0][1]["messages"][-1]["content"]
         assert llm.rewrite_followup_with_llm(settings_for(server.base_url), "那温岭呢？", []) == "那温岭呢？"
         assert len(server.requests) == 1
-    down = settings_for(f"http://127.0.0.1:{free_port()}/v1")
-    assert llm.rewrite_followup_with_llm(down, "那温岭呢？", history) == "那温岭呢？"
+    with refused_port() as port:
+        assert llm.rewrite_followup_with_llm(settings_for(f"http://127.0.0.1:{port}/v1"), "那温岭呢？", history) == "那温岭呢？"
     with FakeLLMServer(lambda h, b: send(h, 200, b"{not json")) as server:
         assert llm.rewrite_followup_with_llm(settings_for(server.base_url), "那温岭呢？", history) == "那温岭呢？"

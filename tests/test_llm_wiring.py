@@ -32,7 +32,7 @@ from tests.test_llm_failures import (
     FakeLLMServer,
     completion,
     extractive_answer,
-    free_port,
+    refused_port,
     hang,
     reply_with,
     send,
@@ -142,8 +142,9 @@ def test_followup_falls_back_to_the_rules_when_the_llm_rewrite_fails(fixture_ind
     rules = service_for(fixture_index).ask("那温岭呢？", history).searched_question
     assert "温岭" in rules
     if trouble == "down":
-        answer = service_for(fixture_index, llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout=TIMEOUT)\
-            .ask("那温岭呢？", history)
+        with refused_port() as port:
+            answer = service_for(fixture_index, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout=TIMEOUT)\
+                .ask("那温岭呢？", history)
         assert answer.notice == NOTICE_UNAVAILABLE
     else:
         rewrite = history[0] if trouble == "echo" else "2023年温岭科技型中小企业要达到多少家？"

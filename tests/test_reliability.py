@@ -6,6 +6,7 @@ The slow, full runs (500+ bad files, 24 SIGKILL trials, the soak) are scripts in
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from answer.engine import Answerer
+from index import build as index_build
 from index.build import build_index
 from index.search import Retriever, open_index
 from index.store import current_version
@@ -26,11 +28,14 @@ from ingest.types import CorpusError
 from scripts.reliability import badfiles
 from scripts.reliability.harness import BAD_OUTCOMES, load_with_limits
 from scripts.reliability.kill_trials import run_trials
+from tests import blocking_reader
 from tests.fakes import FakeEmbedder
 
-# Left out of the CI subset: html_unclosed_tags (~10 s each to parse; it has a test of its own below).
+# Left out of the CI subset: html_unclosed_tags (seconds to parse, for nothing the other kinds don't cover).
 CI_KINDS = {k: v for k, v in badfiles.KINDS.items() if k != "html_unclosed_tags"}
-FILE_LIMIT_S = 15.0
+# A hostile file's limit: 0.06–3.9 s measured on an idle machine, while the polynomial versions they catch took
+# minutes; this wide margin keeps the checks true on a slow or fully loaded machine.
+FILE_LIMIT_S = 120.0
 WENZHOU_Q, WENZHOU_A = "温州高新技术企业数量达到多少家？", "4400"
 WENLING_Q, WENLING_A = "温岭高新技术企业数达多少家？", "560"
 
@@ -116,23 +121,25 @@ def test_small_hostile_file_is_handled_within_the_per_file_time_limit(tmp_path, 
     looked up per chunk, a zip bomb of unpunctuated lines)."""
     item = badfiles.write_bad_files(tmp_path, 1, kinds={kind: badfiles.SLOW_KINDS[kind]})[0]
     outcome = load_with_limits(item.path, tmp_path, kind, timeout_s=FILE_LIMIT_S, memory_mb=2048)
-    assert outcome.outcome in ("loaded", "rejected"), outcome.message
-    assert outcome.seconds < FILE_LIMIT_S
+    assert outcome.outcome in ("loaded", "rejected"), outcome.message  # not "timeout"
 
 
 def test_rejoining_broken_lines_takes_linear_time():
     """``join_broken_lines`` once copied the growing line for every line it joined (quadratic)."""
     line = "高新技术企业培育工程持续推进科技型中小企业数量稳步增长" * 3 + "\n"
 
-    def seconds(copies: int) -> float:
-        text = line * copies
-        started = time.perf_counter()
-        join_broken_lines(text)
-        return time.perf_counter() - started
+    def cpu_seconds(copies: int) -> float:
+        """This process's CPU time (not wall time: other processes don't count), best of three."""
+        text, best = line * copies, float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            join_broken_lines(text)
+            best = min(best, time.process_time() - started)
+        return best
 
-    seconds(2000)  # warm up
-    small, large = seconds(5_000), seconds(20_000)
-    assert large < 8 * small + 0.2  # linear: ~4x; quadratic: ~16x
+    cpu_seconds(2000)  # warm up
+    small, large = cpu_seconds(5_000), cpu_seconds(20_000)
+    assert large < 8 * small + 0.2  # a ratio of CPU times, with margin: linear ~4x; quadratic ~16x
 
 
 def test_docx_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
@@ -175,27 +182,26 @@ def test_utf16_text_with_a_byte_order_mark_is_read(tmp_path):
     assert "温州市科学技术局文件" in load_document(path, tmp_path).text
 
 
-def test_ingest_gives_up_on_a_file_that_takes_longer_than_the_limit(settings):
-    """One slow file must not stall the whole ingest (and hold the lock): ``max_file_seconds``."""
-    _, data = badfiles.html_unclosed_tags(random.Random(0))  # ~10 s to parse, with or without the fixes
-    (Path(settings.corpus_dir) / "slow.html").write_bytes(data)
-    limited = settings.replace(max_file_seconds=2)
-    started = time.monotonic()
-    report = build(limited, FakeEmbedder())
-    assert time.monotonic() - started < 10
-    assert any(str(e).startswith("slow.html:") for e in report.failed)
+def test_ingest_gives_up_on_a_file_that_takes_longer_than_the_limit(settings, monkeypatch):
+    """One stalled file must not stall the whole ingest (and hold the lock): ``max_file_seconds``.
+
+    The reader never returns for ``stall.html`` (the test's own reader, not a parse that is slow on a
+    slow machine only), so the limit fires however fast or loaded the machine is.
+    """
+    (Path(settings.corpus_dir) / "stall.html").write_text("<p>永不读完</p>", encoding="utf-8")
+    monkeypatch.setattr(index_build, "IsolatedLoader", functools.partial(IsolatedLoader, reader=blocking_reader.READER))
+    report = build(settings.replace(max_file_seconds=1), FakeEmbedder())
+    assert [str(e) for e in report.failed if str(e).startswith("stall.html:")], report.failed
+    assert "took longer than 1 s" in " ".join(map(str, report.failed))
     assert report.files == 3 and report.chunks > 0
 
 
-def test_isolated_loader_stops_a_slow_file_and_keeps_going(small_corpus):
-    _, data = badfiles.html_unclosed_tags(random.Random(0))
-    (small_corpus / "slow.html").write_bytes(data)
+def test_isolated_loader_stops_a_stalled_file_and_keeps_going(small_corpus):
+    (small_corpus / "stall.html").write_text("<p>永不读完</p>", encoding="utf-8")
     (small_corpus / "bad.pdf").write_bytes(b"%PDF-1.4 garbage")
-    with IsolatedLoader(timeout_s=2, memory_mb=1024) as loader:
-        started = time.monotonic()
-        with pytest.raises(CorpusError, match=r"^slow\.html: reading it took longer than 2 s"):
-            loader.load(small_corpus / "slow.html", small_corpus)
-        assert time.monotonic() - started < 6
+    with IsolatedLoader(timeout_s=1, memory_mb=1024, reader=blocking_reader.READER) as loader:
+        with pytest.raises(CorpusError, match=r"^stall\.html: reading it took longer than 1 s"):
+            loader.load(small_corpus / "stall.html", small_corpus)
         with pytest.raises(CorpusError, match=r"^bad\.pdf:"):
             loader.load(small_corpus / "bad.pdf", small_corpus)
         document = loader.load(small_corpus / "wenzhou.txt", small_corpus)
