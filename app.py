@@ -18,7 +18,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse  # noqa: E402
-import html  # noqa: E402
 import itertools  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -43,7 +42,12 @@ from web.presenters import (  # noqa: E402
     EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, draft_html, library_rows, stream_prefixes,
 )
 from web.routes import build_router  # noqa: E402
-from web.security import ApiBodyLimit, FrameAncestorsPolicy  # noqa: E402
+from web.admin import bin_choices, outcome_message  # noqa: E402
+from web.limits import ClientRateLimit, client_of  # noqa: E402
+from web.security import (  # noqa: E402
+    AnonymousUploadGate, ApiBodyLimit, SecurityHeaders, admin_token_problem, escape_markdown,
+)
+from web.server import QuietDisconnects, server_config  # noqa: E402
 from web.service import AnswerService, Draft, LibraryError  # noqa: E402
 
 STREAM_DELAY_S = 0.02
@@ -103,7 +107,7 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
         except AnswerError as exc:
             raise gr.Error(str(exc)) from exc
         basis = answer.basis if isinstance(answer, Draft) else answer
-        messages = list(messages) + [{"role": "user", "content": html.escape(basis.question)},
+        messages = list(messages) + [{"role": "user", "content": escape_markdown(basis.question)},
                                      {"role": "assistant", "content": ""}]
         if isinstance(answer, Draft):  # an LLM is writing: show its reply as it comes, then the checked one
             shown_at = 0.0
@@ -172,52 +176,106 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
 
 
 def _library_tab(settings: Settings, service: AnswerService, doc_filter: gr.Dropdown) -> None:
-    """The 文件库 tab: the document table, and upload/delete when an admin token is configured."""
-    table = gr.Dataframe(value=library_rows(service.documents, service.counts), headers=LIBRARY_HEADERS,
+    """The 文件库 tab: the document table, and (with an admin token) upload, delete to the recycle
+    bin with a confirmation, restore and emptying the bin. The work is in ``web.admin``; every list
+    is read again when the page loads, so a reloaded page shows the library as it is now."""
+    table = gr.Dataframe(value=lambda: library_rows(service.documents, service.counts), headers=LIBRARY_HEADERS,
                          interactive=False, wrap=True, elem_id="qa-library")
     if not settings.admin_token:
         gr.Markdown("文件库为只读：在配置中设置 `admin_token` 后，可在此上传和删除文件。")
+        gr.on(triggers=None, fn=lambda: gr.update(choices=_doc_choices(service)), outputs=[doc_filter],
+              api_visibility="private")
         return
-    with gr.Accordion("上传或删除文件（需要管理员令牌）", open=False):
+    admin = service.library
+    with gr.Accordion("上传、删除与回收站（需要管理员令牌）", open=False):
         token = gr.Textbox(label="管理员令牌", type="password")
         uploads = gr.File(label="上传文件（PDF/DOCX/TXT/HTML/MD）", file_count="multiple",
                           file_types=list(SUPPORTED_SUFFIXES))
+        on_conflict = gr.Radio([("不上传（提示我）", "refuse"), ("替换（旧版本移入回收站）", "replace"),
+                                ("保留两份（新文件改名）", "keep_both")], value="refuse", label="文件库中已有同名文件时")
         upload = gr.Button("上传并更新索引", variant="primary")
-        to_delete = gr.Dropdown(choices=_doc_choices(service), label="要删除的文件")
-        delete = gr.Button("删除并更新索引", variant="stop")
+        to_delete = gr.Dropdown(choices=_doc_choices(service), value=None, label="要删除的文件", elem_id="qa-delete-choice")
+        delete = gr.Button("删除…", variant="stop", elem_id="qa-delete")
+        pending = gr.State(None)  # the document a confirmation is asked for
+        with gr.Row(visible=False) as confirm_row:
+            confirm_text = gr.Markdown()
+            confirm = gr.Button("确认删除（移入回收站）", variant="stop", elem_id="qa-delete-confirm")
+            cancel = gr.Button("取消", elem_id="qa-delete-cancel")
+        binned = gr.Dropdown(choices=bin_choices(admin.bin_entries()), value=None, label="回收站", elem_id="qa-bin")
+        with gr.Row():
+            restore = gr.Button("恢复所选文件", elem_id="qa-restore")
+            empty = gr.Button("彻底删除所选（不可恢复）", variant="stop", elem_id="qa-bin-empty")
         status = gr.Markdown()
 
-    def refreshed(message: str):
+    def lists(message=gr.skip()):
         choices = _doc_choices(service)
-        return (message, library_rows(service.documents, service.counts),
-                gr.update(choices=choices), gr.update(choices=choices, value=None))
+        return (message, library_rows(service.documents, service.counts), gr.update(choices=choices),
+                gr.update(choices=choices, value=None), gr.update(choices=bin_choices(admin.bin_entries()), value=None),
+                None, gr.update(visible=False))
+
+    def client(request: gr.Request) -> str:
+        peer = request.client.host if request and request.client else "unknown"
+        return client_of(peer, dict(request.headers) if request else {}, settings.trusted_proxy_header)
 
     def progress_callback(progress: gr.Progress):
         return lambda done, total: progress((done, total), desc="正在生成向量", unit="段") if total else None
 
-    def on_upload(token_value: str, files: list | None, progress=gr.Progress()):
+    def on_upload(token_value: str, files: list | None, conflict: str, request: gr.Request, progress=gr.Progress()):
         try:
             pairs = [(Path(f).name, Path(f)) for f in (files or [])]
-            names, report = service.add_files(token_value, pairs, progress_callback(progress))
+            outcome = admin.add_files(token_value, pairs, progress_callback(progress), on_conflict=conflict,
+                                      client=client(request))
         except (LibraryError, IndexError_, CorpusError) as exc:
-            return refreshed(f"未完成：{exc}")
-        return refreshed(f"已上传 {'、'.join(names)}。\n\n```\n{format_report(report)}\n```")
+            return lists(f"未完成：{escape_markdown(str(exc))}")
+        return lists(outcome_message("已上传", outcome, f"```\n{format_report(outcome.report)}\n```"))
 
-    def on_delete(token_value: str, doc_id: str | None, progress=gr.Progress()):
+    def on_delete_asked(doc_id: str | None):
+        document = service.documents.get(doc_id or "")
+        if document is None:
+            return None, gr.update(visible=False), "", "请先在列表中选择要删除的文件。"
+        question = f"确定删除《{escape_markdown(document.title or doc_id)}》（{escape_markdown(doc_id)}）吗？删除后可在回收站恢复。"
+        return doc_id, gr.update(visible=True), question, ""
+
+    def changed(verb: str, change):
         try:
-            report = service.delete_document(token_value, doc_id or "", progress_callback(progress))
+            outcome = change()
         except (LibraryError, IndexError_, CorpusError) as exc:
-            return refreshed(f"未完成：{exc}")
-        return refreshed(f"已删除 {doc_id}。\n\n```\n{format_report(report)}\n```")
+            return lists(f"未完成：{escape_markdown(str(exc))}")
+        return lists(outcome_message(verb, outcome, f"```\n{format_report(outcome.report)}\n```"))
 
-    outputs = [status, table, doc_filter, to_delete]
-    upload.click(on_upload, inputs=[token, uploads], outputs=outputs, api_visibility="private")
-    delete.click(on_delete, inputs=[token, to_delete], outputs=outputs, api_visibility="private")
+    def on_delete(token_value: str, doc_id: str | None, request: gr.Request, progress=gr.Progress()):
+        return changed("已删除", lambda: admin.delete(token_value, doc_id or "", progress_callback(progress),
+                                                    client=client(request)))
+
+    def on_restore(token_value: str, entry_id: str | None, request: gr.Request, progress=gr.Progress()):
+        return changed("已恢复", lambda: admin.restore(token_value, entry_id or "", progress_callback(progress),
+                                                     client=client(request)))
+
+    def on_empty(token_value: str, entry_id: str | None, request: gr.Request):
+        try:
+            if not entry_id:
+                raise LibraryError("请先在回收站中选择要彻底删除的一项。")
+            admin.empty_bin(token_value, [entry_id], client=client(request))
+        except LibraryError as exc:
+            return lists(f"未完成：{escape_markdown(str(exc))}")
+        return lists("已彻底删除回收站中的所选文件。")
+
+    outputs = [status, table, doc_filter, to_delete, binned, pending, confirm_row]
+    upload.click(on_upload, inputs=[token, uploads, on_conflict], outputs=outputs, api_visibility="private")
+    delete.click(on_delete_asked, inputs=[to_delete], outputs=[pending, confirm_row, confirm_text, status],
+                 api_visibility="private")
+    confirm.click(on_delete, inputs=[token, pending], outputs=outputs, api_visibility="private")
+    cancel.click(lambda: (None, gr.update(visible=False)), outputs=[pending, confirm_row], api_visibility="private")
+    restore.click(on_restore, inputs=[token, binned], outputs=outputs, api_visibility="private")
+    empty.click(on_empty, inputs=[token, binned], outputs=outputs, api_visibility="private",
+                js="(t, e) => { if (!e || !confirm('彻底删除后不能恢复。确定吗？')) { throw new Error('cancelled'); } return [t, e]; }")
+    gr.on(triggers=None, fn=lists, outputs=outputs, api_visibility="private")  # on page load: the library now
 
 
 def build_blocks(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> gr.Blocks:
     """The Gradio UI: the 问答 tab and the 文件库 tab."""
-    with gr.Blocks(title="政策问答助手", analytics_enabled=False) as blocks:
+    # Uploaded files are removed from Gradio's upload folder once used (web.admin) or after an hour.
+    with gr.Blocks(title="政策问答助手", analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         gr.Markdown("## 政策问答助手\n就政策文件提问：每个回答都注明出处，点击出处查看原文中的引用段落。")
         with gr.Tab("问答"):
             doc_filter = _chat_tab(settings, service, feedback)
@@ -243,7 +301,8 @@ def create_app(
         queue_size: most chat events waiting in Gradio's queue (default ``settings.queue_size``).
         concurrency_limit: chat events processed at once (default ``settings.concurrency_limit``).
     """
-    service = AnswerService(settings, answerer, embedder)
+    # An upload is only taken from Gradio's upload folder: never a path on the server.
+    service = AnswerService(settings, answerer, embedder, upload_dirs=[Path(gr.utils.get_upload_folder())])
     feedback = FeedbackStore(feedback_db or settings.feedback_db)
     queue_size = queue_size or settings.queue_size
     concurrency_limit = concurrency_limit or settings.concurrency_limit
@@ -251,7 +310,11 @@ def create_app(
     app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(settings, service, feedback))
     app.add_middleware(ApiBodyLimit)
-    app.add_middleware(FrameAncestorsPolicy, sources=settings.frame_ancestors)
+    app.add_middleware(AnonymousUploadGate, open_=bool(settings.admin_token))
+    app.add_middleware(ClientRateLimit, per_minute=settings.requests_per_minute, burst=settings.request_burst,
+                       trusted_header=settings.trusted_proxy_header)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, admin_enabled=bool(settings.admin_token))
+    app.add_middleware(QuietDisconnects)
     blocks = build_blocks(settings, service, feedback)
     blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
     return gr.mount_gradio_app(
@@ -285,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if admin_token_problem(settings.admin_token):  # refuse to start with a guessable admin token
+        print(f"error: {admin_token_problem(settings.admin_token)}", file=sys.stderr)
+        return 2
     if not args.no_ingest:
         print(f"Checking the index in {settings.store_dir} against {settings.corpus_dir} …", flush=True)
         if run_ingest(settings) == 2:
@@ -303,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = f"http://{settings.host}:{settings.port}{settings.root_path.rstrip('/')}"
     print(f"政策问答助手 serving {len(answerer.documents)} documents at {base}/  "
           f"(widget {base}/widget, embed script {base}/embed.js, API POST {base}/api/ask)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.Server(server_config(app, settings, log_level="info")).run()  # with the slow-client deadlines
     return 0
 
 

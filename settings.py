@@ -59,7 +59,8 @@ class Settings:
     query_cache_size: int = 256
     # Answering.
     max_answer_sentences: int = 3
-    abstain_threshold: float = 0.35
+    # The answer scorer's fitted weights and refusal threshold ("" = answer/data/weights.json; `python -m eval tune`).
+    scorer_weights: str = ""
     # Optional OpenAI-compatible LLM (off when llm_base_url is empty).
     llm_base_url: str = ""
     llm_model: str = ""
@@ -80,6 +81,21 @@ class Settings:
     # e.g. "'self' https://oa.example.gov.cn".
     frame_ancestors: str = "'self'"
     admin_token: str = dataclasses.field(default="", repr=False)
+    # Public address of the app as users reach it (e.g. "https://oa.example.gov.cn/policyqa"): the base of
+    # citation links. Empty: the address the server listens on (host, port, root_path), never a Host header.
+    public_url: str = ""
+    # Fair serving. A reverse proxy that writes the client's address into a header: name it here
+    # (e.g. "X-Forwarded-For"); empty: the connection's own address is the client.
+    trusted_proxy_header: str = ""
+    per_client_concurrency: int = 2  # API questions one client may have answered or waiting at once
+    requests_per_minute: float = 120.0  # POSTs (questions, queue joins, uploads, feedback) per client
+    request_burst: int = 30  # POSTs one client may send at once before the per-minute rate applies
+    feedback_per_minute: float = 10.0  # feedback posts per client
+    max_connections_per_client: int = 64  # open connections from one address (off behind a proxy)
+    header_timeout_s: float = 10.0  # a request's line and headers must arrive within this
+    body_timeout_s: float = 120.0  # and its body within this after the headers
+    admin_failures_allowed: int = 5  # wrong admin tokens per client in admin_lockout_s before it is refused
+    admin_lockout_s: float = 300.0
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with ``changes`` applied (values are coerced like any other source)."""

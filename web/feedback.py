@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sqlite3
 import sys
 import threading
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 DEFAULT_FEEDBACK_DB = Path("data/feedback.sqlite3")
-MAX_TEXT_CHARS = 20_000
+MAX_TEXT_CHARS = 4_000  # a question, an answer or a comment (questions are at most 500 characters)
+MAX_SOURCES_CHARS = 20_000  # the cited passages as JSON
 RATINGS = ("up", "down")
 
 _SCHEMA = """
@@ -33,9 +35,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     abstained INTEGER NOT NULL DEFAULT 0,
     sources TEXT NOT NULL DEFAULT '[]',
     comment TEXT NOT NULL DEFAULT '',
-    channel TEXT NOT NULL DEFAULT ''
+    channel TEXT NOT NULL DEFAULT '',
+    token TEXT
 )
 """
+# The id given out to the page: random, so nobody can name (and overwrite) another person's entry.
+_TOKEN_COLUMN = "ALTER TABLE feedback ADD COLUMN token TEXT"
+_TOKEN_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS feedback_token ON feedback (token)"
 
 
 class FeedbackError(ValueError):
@@ -73,6 +79,10 @@ class FeedbackStore:
         self._connection = sqlite3.connect(self.path, check_same_thread=False)
         with self._lock, self._connection:
             self._connection.execute(_SCHEMA)
+            columns = {row[1] for row in self._connection.execute("PRAGMA table_info(feedback)")}
+            if "token" not in columns:  # a database from before tokens
+                self._connection.execute(_TOKEN_COLUMN)
+            self._connection.execute(_TOKEN_INDEX)
 
     def add(
         self,
@@ -86,8 +96,8 @@ class FeedbackStore:
         abstained: bool = False,
         comment: str = "",
         channel: str = "",
-    ) -> int:
-        """Store one rating and return its id.
+    ) -> str:
+        """Store one rating and return its id: a random token (the only way to comment on it later).
 
         Raises:
             FeedbackError: ``rating`` is not ``"up"`` or ``"down"``, or the question is empty.
@@ -99,28 +109,29 @@ class FeedbackStore:
         row = (
             time.strftime("%Y-%m-%dT%H:%M:%S"), rating, _clip(question), _clip(searched_question),
             json.dumps([_clip(h) for h in history], ensure_ascii=False), _clip(answer), int(bool(abstained)),
-            json.dumps(list(sources), ensure_ascii=False)[: MAX_TEXT_CHARS * 5], _clip(comment), _clip(channel),
+            json.dumps(list(sources), ensure_ascii=False)[:MAX_SOURCES_CHARS], _clip(comment), _clip(channel)[:20],
+            secrets.token_urlsafe(16),
         )
         with self._lock, self._connection:
-            cursor = self._connection.execute(
+            self._connection.execute(
                 "INSERT INTO feedback (created_at, rating, question, searched_question, history, answer,"
-                " abstained, sources, comment, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " abstained, sources, comment, channel, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
-            return int(cursor.lastrowid)
+        return row[-1]
 
-    def set_comment(self, feedback_id: int, comment: str) -> None:
-        """Attach (or replace) the comment of an entry.
+    def set_comment(self, feedback_id: str, comment: str) -> None:
+        """Attach (or replace) the comment of an entry, named by the id :meth:`add` returned.
 
         Raises:
             FeedbackError: no entry has that id.
         """
         with self._lock, self._connection:
             cursor = self._connection.execute(
-                "UPDATE feedback SET comment = ? WHERE id = ?", (_clip(comment), int(feedback_id))
+                "UPDATE feedback SET comment = ? WHERE token = ?", (_clip(comment), str(feedback_id)[:64])
             )
         if cursor.rowcount == 0:
-            raise FeedbackError(f"no feedback entry with id {feedback_id}")
+            raise FeedbackError(f"no feedback entry with id {str(feedback_id)[:64]!r}")
 
     def rows(self, rating: str | None = None) -> list[FeedbackRow]:
         """All entries (only those with ``rating`` when given), oldest first."""

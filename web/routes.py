@@ -20,8 +20,10 @@ from answer.types import AnswerError
 from settings import Settings
 from web.feedback import FeedbackError, FeedbackStore
 from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, document_page_html, stream_events
-from web.security import AdmissionGate, BusyError
-from web.service import MAX_HISTORY, AnswerService
+from web.docview import download_name, original_file  # the original-file download (issue #18)
+from web.limits import ClientShareGate, RateLimiter, client_address
+from web.security import BusyError, cross_site_reason
+from web.service import MAX_HISTORY, AnswerService, check_unicode
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WIDGET_ASSETS = {"widget.js": "application/javascript", "widget.css": "text/css"}
@@ -32,9 +34,14 @@ class BadRequest(ValueError):
     """The request body is not what the endpoint accepts."""
 
 
-def public_base_url(request: Request, root_path: str) -> str:
-    """The app's public base URL (ending in ``/``) as seen by this request, with the root path."""
-    return f"{request.url.scheme}://{request.url.netloc}{root_path.rstrip('/')}/"
+def public_base_url(request: Request, settings: Settings) -> str:
+    """The app's public base URL (ending in ``/``): ``settings.public_url``, else the address the
+    request arrived at (the server's own socket, never the client's ``Host`` header), with the root path."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + "/"
+    host, port = request.scope.get("server") or (settings.host, settings.port)
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{request.url.scheme}://{host}:{port}{settings.root_path.rstrip('/')}/"
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
@@ -50,6 +57,10 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise BadRequest("请求体的 JSON 嵌套过深。(JSON nested too deeply.)") from exc
     if not isinstance(body, dict):
         raise BadRequest('请求体应是 JSON 对象，例如 {"question": "…"}')
+    try:
+        check_unicode(json.dumps(body, ensure_ascii=False))
+    except AnswerError as exc:
+        raise BadRequest(str(exc)) from exc
     return body
 
 
@@ -83,8 +94,12 @@ def _static_text(name: str) -> str:
 def build_router(settings: Settings, service: AnswerService, feedback: FeedbackStore) -> APIRouter:
     """All plain HTTP routes of the app, bound to ``service`` and ``feedback``."""
     router = APIRouter()
-    root_path = settings.root_path
-    ask_gate = AdmissionGate(settings.queue_size + settings.concurrency_limit)  # beyond it: 429, not a pile-up
+    # Beyond these: 429, not a pile-up; one client holds at most its share of the slots.
+    ask_gate = ClientShareGate(settings.queue_size + settings.concurrency_limit, settings.per_client_concurrency)
+    feedback_limit = RateLimiter(settings.feedback_per_minute, burst=max(1, int(settings.feedback_per_minute)))
+
+    def client(request: Request) -> str:
+        return client_address(request.scope, settings.trusted_proxy_header)
 
     @router.post("/api/ask")
     async def api_ask(request: Request) -> Response:
@@ -94,14 +109,14 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         except BadRequest as exc:
             return _error(str(exc))
         try:
-            with ask_gate.admit():
+            with ask_gate.admit(client(request)):
                 # Answering is CPU-bound and synchronous: run it off the event loop.
                 answer = await run_in_threadpool(service.ask, question, history, doc_ids)
         except BusyError as exc:
             return _error(str(exc), 429)
         except AnswerError as exc:
             return _error(str(exc))
-        return JSONResponse(answer_json(answer, public_base_url(request, root_path)))
+        return JSONResponse(answer_json(answer, public_base_url(request, settings)))
 
     @router.post("/api/ask/stream")
     async def api_ask_stream(request: Request) -> Response:
@@ -112,7 +127,7 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
             return _error(str(exc))
         admitted = contextlib.ExitStack()  # the slot is held until the stream ends (close() is idempotent)
         try:
-            admitted.enter_context(ask_gate.admit())
+            admitted.enter_context(ask_gate.admit(client(request)))
             items = service.ask_stream(question, history, doc_ids)
             first = await run_in_threadpool(next, items)  # retrieval, and errors while a status can still be sent
         except (BusyError, AnswerError) as exc:
@@ -121,7 +136,7 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         except BaseException:
             admitted.close()
             raise
-        base = public_base_url(request, root_path)
+        base = public_base_url(request, settings)
 
         def lines():
             with admitted:
@@ -133,7 +148,7 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
 
     @router.get("/api/documents")
     def api_documents(request: Request) -> Response:
-        base, counts = public_base_url(request, root_path), service.counts
+        base, counts = public_base_url(request, settings), service.counts
         rows = [document_json(d, counts.get(d.doc_id, 0), base)
                 for d in sorted(service.documents.values(), key=lambda d: d.doc_id)]
         return JSONResponse({"documents": rows})
@@ -142,8 +157,21 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
     def api_examples() -> Response:
         return JSONResponse({"examples": list(EXAMPLE_QUESTIONS)})
 
+    def feedback_refused(request: Request) -> Response | None:
+        reason = cross_site_reason(request.scope, settings.public_url)
+        if reason:
+            return _error(reason, 403)
+        wait = feedback_limit.allow(client(request))
+        if wait:
+            return JSONResponse({"error": f"反馈过于频繁，请 {int(wait) + 1} 秒后再试。(Too much feedback; slow down.)"},
+                                status_code=429, headers={"Retry-After": str(int(wait) + 1)})
+        return None
+
     @router.post("/api/feedback")
     async def api_feedback(request: Request) -> Response:
+        refused = feedback_refused(request)
+        if refused:
+            return refused
         try:
             body = await _json_object(request)
             sources = body.get("sources") or []
@@ -161,7 +189,10 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         return JSONResponse({"id": feedback_id})
 
     @router.post("/api/feedback/{feedback_id}/comment")
-    async def api_feedback_comment(feedback_id: int, request: Request) -> Response:
+    async def api_feedback_comment(feedback_id: str, request: Request) -> Response:
+        refused = feedback_refused(request)
+        if refused:
+            return refused
         try:
             body = await _json_object(request)
             feedback.set_comment(feedback_id, str(body.get("comment", "")))
@@ -175,6 +206,17 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
         if document is None:
             return HTMLResponse("<!doctype html><meta charset=utf-8><p>没有这个文件。</p>", status_code=404)
         return HTMLResponse(document_page_html(document, start, end))
+
+    @router.get("/file/{doc_id:path}")
+    def original_file_download(doc_id: str) -> Response:
+        """The original corpus file of an indexed document, as a download (nothing outside the corpus)."""
+        from fastapi.responses import FileResponse
+
+        documents = service.documents
+        path = original_file(settings.corpus_dir, documents, doc_id)
+        if path is None:
+            return HTMLResponse("<!doctype html><meta charset=utf-8><p>没有这个文件。</p>", status_code=404)
+        return FileResponse(path, filename=download_name(documents[doc_id]), headers=NO_CACHE)
 
     @router.get("/widget")
     def widget_page() -> Response:

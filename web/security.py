@@ -1,7 +1,12 @@
-"""Guards of the HTTP edge: who may frame the pages, how big a JSON request may be, how many at once.
+"""Guards of the HTTP edge: what pages may run and who may frame them, how big a JSON request may be,
+how many at once, who may post feedback and upload.
 
-- :class:`FrameAncestorsPolicy` sends ``Content-Security-Policy: frame-ancestors …`` with every
-  HTML page (chat page, widget, document view): only the configured sites may frame them.
+- :class:`SecurityHeaders` sends ``nosniff``, ``Referrer-Policy`` and a ``Content-Security-Policy``
+  (scripts from this server only; ``frame-ancestors``: the configured sites for the widget and
+  document view, never another site for the chat page with its admin form).
+- :func:`cross_site_reason` tells a feedback post from another site; :class:`AnonymousUploadGate`
+  closes Gradio's upload endpoint when the library is read-only; :func:`admin_token_problem`
+  refuses a weak admin token; :func:`escape_markdown` shows a user's text as text.
 - :class:`ApiBodyLimit` refuses a JSON API request body over the limit with ``413 {"error"}``,
   before it is parsed or kept (the rest is read and dropped, so the client gets the answer).
 - :class:`AdmissionGate` lets a bounded number of API questions in at once; the next get ``429``.
@@ -9,10 +14,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
+import re
 import threading
 from contextlib import contextmanager
 from typing import Iterator
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,30 +35,171 @@ class BusyError(Exception):
     """Too many requests are being answered or waiting; the message asks to try again."""
 
 
-class FrameAncestorsPolicy:
-    """ASGI middleware: ``Content-Security-Policy: frame-ancestors <sources>`` on every HTML response.
+EMBEDDABLE_PREFIXES = ("/widget", "/doc/")  # pages other sites may frame (settings.frame_ancestors)
+MAX_HTML_BYTES = 4 * 1024 * 1024  # HTML pages buffered to hash their inline scripts
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def inline_script_hashes(html: bytes) -> list[str]:
+    """CSP ``'sha256-…'`` sources for the inline scripts of a page (the server's own, nothing a user wrote:
+    every page escapes what users and documents write).
+
+    Example:
+        >>> inline_script_hashes(b"<p>x</p><script>var a=1;</script><script src='s.js'></script>")
+        ["'sha256-gaaMFNHZyRta8zB2VHkWLMP4tMxJ+d8v3dTW7nw2r6M='"]
+    """
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode()}'"
+            for m in _INLINE_SCRIPT.finditer(html)]
+
+
+def content_security_policy(path: str, html: bytes, frame_ancestors: str, admin_enabled: bool) -> str:
+    """The CSP of one HTML page: scripts only from this server (inline ones by hash), no plug-ins, images
+    only from this server (a markdown image in a question is never fetched from elsewhere), and who may
+    frame it: the configured sites for the widget and document view, only this site for the chat page
+    when it carries the admin form.
+
+    Example:
+        >>> content_security_policy("/", b"", "*", admin_enabled=True).split("; ")[-1]
+        "frame-ancestors 'self'"
+    """
+    embeddable = path.startswith(EMBEDDABLE_PREFIXES) or not admin_enabled
+    ancestors = (frame_ancestors.strip() or "'self'") if embeddable else "'self'"
+    scripts = " ".join(["'self'", *dict.fromkeys(inline_script_hashes(html))])
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+            f"base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy`` on every response; a
+    :func:`content_security_policy` on every HTML page (the page is buffered to hash its inline scripts).
 
     Args:
-        sources: CSP source list, e.g. ``"'self' https://oa.example.gov.cn"`` (``settings.frame_ancestors``).
+        frame_ancestors: CSP source list of the sites that may frame the widget and document view, e.g.
+            ``"'self' https://oa.example.gov.cn"`` (``settings.frame_ancestors``).
+        admin_enabled: the chat page carries the admin form; then only this site may frame it.
     """
 
-    def __init__(self, app: ASGIApp, sources: str) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str, admin_enabled: bool = False) -> None:
         self.app = app
-        self.policy = "frame-ancestors " + (sources.strip() or "'self'")
+        self.frame_ancestors = frame_ancestors
+        self.admin_enabled = admin_enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        held: list[Message] = []
 
-        async def send_with_policy(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Security-Policy"] = self.policy
+                    held.append(message)  # sent with the policy once the page is complete
+                    return
+            elif held and message["type"] == "http.response.body":
+                held.append(message)
+                size = sum(len(m.get("body", b"")) for m in held[1:])
+                if message.get("more_body", False) and size <= MAX_HTML_BYTES:
+                    return
+                page = b"".join(m.get("body", b"") for m in held[1:])
+                policy = content_security_policy(scope["path"], page if size <= MAX_HTML_BYTES else b"",
+                                                 self.frame_ancestors, self.admin_enabled)
+                MutableHeaders(scope=held[0])["Content-Security-Policy"] = policy
+                for part in held:
+                    await send(part)
+                held.clear()
+                return
             await send(message)
 
-        await self.app(scope, receive, send_with_policy)
+        await self.app(scope, receive, send_with_headers)
+
+
+def cross_site_reason(scope: Scope, public_url: str = "") -> str:
+    """Why a browser request is not from this app's own pages (``""`` when it is, or not from a browser).
+
+    A post from another site carries an ``Origin`` (or ``Sec-Fetch-Site``) naming it; a form or a
+    ``text/plain`` fetch needs no preflight, so only ``application/json`` bodies are taken.
+
+    Example:
+        >>> scope = {"headers": [(b"host", b"qa.local:7860"), (b"origin", b"https://evil.example"),
+        ...                      (b"content-type", b"text/plain")]}
+        >>> cross_site_reason(scope)[:12]
+        '只接受本站页面提交的反馈'
+    """
+    headers = Headers(scope=scope)
+    refused = "只接受本站页面提交的反馈（JSON，同源）。(Feedback is taken from this site's pages only, as JSON.)"
+    if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return refused
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return refused
+    origin = headers.get("origin")
+    if origin is None:
+        return ""
+    own = {headers.get("host", "")}
+    if public_url:
+        own.add(urlsplit(public_url).netloc)
+    return "" if urlsplit(origin).netloc in own and origin != "null" else refused
+
+
+class AnonymousUploadGate:
+    """ASGI middleware: Gradio's file-upload endpoint is closed (403) unless the library takes uploads."""
+
+    def __init__(self, app: ASGIApp, open_: bool, path: str = "/gradio_api/upload") -> None:
+        self.app = app
+        self.open = open_
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.open and scope["path"].rstrip("/") == self.path:
+            body = json.dumps({"error": "文件库为只读，不接受上传。(Uploads are off: no admin token is set.)"},
+                              ensure_ascii=False).encode("utf-8")
+            await send({"type": "http.response.start", "status": 403, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+MIN_ADMIN_TOKEN_CHARS = 16
+MIN_ADMIN_TOKEN_DISTINCT = 10
+MAKE_TOKEN_HINT = 'python -c "import secrets;print(secrets.token_urlsafe(24))"'
+
+
+def admin_token_problem(token: str) -> str:
+    """Why ``token`` is too weak to be the admin token (``""``: strong enough, or no token: read-only).
+
+    Example:
+        >>> admin_token_problem("1")[:30]
+        'admin_token is too weak: 1 cha'
+        >>> admin_token_problem("Zr4kT0_xQm9vLw2pBc7yHs")
+        ''
+    """
+    if not token:
+        return ""
+    distinct = len(set(token))
+    if len(token) >= MIN_ADMIN_TOKEN_CHARS and distinct >= MIN_ADMIN_TOKEN_DISTINCT and token == token.strip():
+        return ""
+    return (f"admin_token is too weak: {len(token)} characters, {distinct} different (at least "
+            f"{MIN_ADMIN_TOKEN_CHARS} and {MIN_ADMIN_TOKEN_DISTINCT} are needed, no surrounding spaces); "
+            f"make one with: {MAKE_TOKEN_HINT}")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown as typed in a markdown view: HTML escaped, markdown punctuation backslashed, so
+    a user's ``![x](http://…)`` is text, never an image fetched.
+
+    Example:
+        >>> print(escape_markdown("![图](http://x/a.png) <b>"))
+        \\!\\[图\\]\\(http://x/a\\.png\\) &lt;b&gt;
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 class _BodyTooLarge(Exception):

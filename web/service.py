@@ -7,7 +7,7 @@ upload or a delete builds a new one and swaps it in, so every way in sees the sa
 from __future__ import annotations
 
 import hmac
-import shutil
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,33 +15,66 @@ from typing import Callable, Collection, Iterator, Sequence
 
 from answer.engine import Answerer
 from answer.generative import generate_answer, stream_generative_answer
-from answer.types import Answer, QuestionTooLongError
+from answer.types import Answer, AnswerError, QuestionTooLongError
 from index.build import BuildReport, build_index
 from index.embedders import Embedder, load_embedder
 from index.search import Retriever, open_index
-from ingest.loaders import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
+from index.store import current_version
+from index.types import IndexError_
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.metadata import SIDECAR_SUFFIX
 from ingest.types import Document
 from settings import Settings
+from web.library import LibraryError
+from web.limits import FailureLimiter
 from web.presenters import chunk_counts
+
+log = logging.getLogger("policyqa.service")
 
 ProgressCallback = Callable[[int, int], None]
 MAX_HISTORY = 20  # earlier questions a follow-up may carry
 
 
-class LibraryError(ValueError):
-    """A library change was refused (no admin token, bad file name, unknown document)."""
+class InvalidTextError(AnswerError):
+    """A question or an earlier one holds text that is not valid Unicode (a lone surrogate)."""
 
 
-def check_admin_token(settings: Settings, given: str) -> None:
+def check_unicode(*texts: object) -> None:
+    """Raise :class:`InvalidTextError` if a text holds a lone surrogate (it cannot be encoded).
+
+    Example:
+        >>> check_unicode("温州", ["前一问"])
+        >>> check_unicode("温州" + chr(0xD800))
+        Traceback (most recent call last):
+        ...
+        web.service.InvalidTextError: 问题中含有无效的 Unicode 字符（孤立的代理码点，如 \\ud800）：请删除乱码后重试。(The text holds invalid Unicode.)
+    """
+    for text in texts:
+        for item in text if isinstance(text, (list, tuple)) else (text,):
+            try:
+                str(item).encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidTextError("问题中含有无效的 Unicode 字符（孤立的代理码点，如 \\ud800）：请删除乱码后重试。"
+                                       "(The text holds invalid Unicode.)") from None
+
+
+def check_admin_token(settings: Settings, given: str, client: str = "local", failures: FailureLimiter | None = None) -> None:
     """Raise :class:`LibraryError` unless ``given`` is the configured admin token.
+
+    With ``failures``, a client past its failed attempts is refused without a comparison, and
+    each failure is counted and logged.
 
     Example:
         >>> check_admin_token(Settings(admin_token="s3cret"), "s3cret")
     """
     if not settings.admin_token:
         raise LibraryError("未配置管理员令牌（admin_token），文件库为只读。(Set admin_token to allow changes.)")
+    wait = failures.locked_for(client) if failures else 0.0
+    if wait:
+        raise LibraryError(f"管理员令牌错误次数过多，请 {int(wait) + 1} 秒后再试。(Too many wrong admin tokens; wait.)")
     if not hmac.compare_digest(str(given or "").encode("utf-8"), settings.admin_token.encode("utf-8")):
+        if failures:
+            failures.failed(client)
         raise LibraryError("管理员令牌不正确。(Wrong admin token.)")
 
 
@@ -73,31 +106,68 @@ class Draft:
 
 
 class AnswerService:
-    """Thread-safe access to the current answerer, plus upload/delete with incremental re-indexing.
+    """Thread-safe access to the current answerer, which follows the index on disk.
+
+    A change of the index (this app's re-index after an upload or a delete, or a command-line
+    ingest) swaps in a new answerer, so every way in sees the same documents. Library changes
+    themselves live in :class:`web.admin.LibraryAdmin` (``self.library``).
 
     Args:
         settings: the app's settings (corpus and index folders, admin token).
         answerer: the answerer over the current index.
         embedder: the embedder to re-index with; loaded from the settings on first use if ``None``.
+        upload_dirs: folders an upload must come from (Gradio's upload folder).
     """
 
-    def __init__(self, settings: Settings, answerer: Answerer, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, answerer: Answerer, embedder: Embedder | None = None,
+                 upload_dirs: Sequence[Path] = ()) -> None:
+        from web.admin import LibraryAdmin  # the admin re-indexes through this service
+
         self.settings = settings
         self._answerer = answerer
         self._embedder = embedder
         self._ask_lock = threading.Lock()  # the embedding engines are not known to be re-entrant
-        self._change_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
         self._counts = chunk_counts(answerer.retriever.index.chunks)
+        self._version = current_version(Path(settings.store_dir))
+        self.library = LibraryAdmin(settings, self, upload_dirs)
 
     @property
     def documents(self) -> dict[str, Document]:
-        """The indexed documents by id."""
-        return dict(self._answerer.documents)
+        """The indexed documents by id (of the index on disk now)."""
+        return dict(self.answerer.documents)
 
     @property
     def counts(self) -> dict[str, int]:
         """Chunks per document id."""
+        self.answerer
         return dict(self._counts)
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer over the current index, reloaded first if another process changed it."""
+        version = current_version(Path(self.settings.store_dir))
+        if version is not None and version != self._version:
+            with self._swap_lock:
+                if version != self._version:
+                    self._load(version)
+        return self._answerer
+
+    def _load(self, version: Path | None) -> None:
+        """Open the index now current and swap it in (a failure keeps the answerer there is)."""
+        embedder = self._embedder = self._embedder or load_embedder(self.settings.embedder)
+        try:
+            answerer = Answerer(Retriever(open_index(self.settings, embedder.model_id), embedder, self.settings),
+                                self.settings)
+        except IndexError_ as exc:
+            log.warning("the index changed on disk but could not be opened (%s); still serving the previous one", exc)
+            self._version = version
+            return
+        with self._ask_lock:
+            self._answerer = answerer
+            self._counts = chunk_counts(answerer.retriever.index.chunks)
+            self._version = version
+        log.info("serving the index version %s (%d documents)", version.name if version else "?", len(answerer.documents))
 
     def ask(self, question: str, history: Sequence[str] = (), doc_ids: Collection[str] | None = None) -> Answer:
         """Answer a question (see :meth:`Answerer.ask`); raises its ``AnswerError`` subclasses.
@@ -107,6 +177,7 @@ class AnswerService:
         Raises:
             QuestionTooLongError: also when one of those is longer than a question may be (every
                 way in, chat page, widget and APIs, passes history through here).
+            InvalidTextError: the question or history holds a lone surrogate.
         """
         answerer, extractive = self._extractive(question, history, doc_ids)
         return generate_answer(answerer.settings, extractive, answerer.documents, tuple(history)[-MAX_HISTORY:])
@@ -117,6 +188,8 @@ class AnswerService:
         if any(len(str(h)) > limit for h in history):
             raise QuestionTooLongError(f"对话历史中的问题过长（每个不超过 {limit} 字）：请开始新对话。"
                                        "(An earlier question is too long: start a new conversation.)")
+        check_unicode(question, list(history), list(doc_ids or ()))
+        self.answerer  # follow an index changed on disk
         with self._ask_lock:
             answerer = self._answerer
             return answerer, answerer.ask(question, history=history, doc_ids=doc_ids, generate=False)
@@ -146,50 +219,17 @@ class AnswerService:
         self._embedder = embedder
         report = build_index(self.settings, embedder, progress=progress)
         if report.written:
-            answerer = Answerer(Retriever(open_index(self.settings, embedder.model_id), embedder, self.settings),
-                                self.settings)
-            with self._ask_lock:
-                self._answerer = answerer
-                self._counts = chunk_counts(answerer.retriever.index.chunks)
+            with self._swap_lock:
+                self._load(current_version(Path(self.settings.store_dir)))
         return report
 
-    def add_files(self, token: str, files: Sequence[tuple[str, Path]], progress: ProgressCallback | None = None
-                  ) -> tuple[list[str], BuildReport]:
-        """Copy uploaded files (``(original name, temporary path)``) into the corpus and re-index.
+    def add_files(self, token: str, files: Sequence[tuple[str, Path]], progress: ProgressCallback | None = None,
+                  **options) -> tuple[list[str], BuildReport]:
+        """Add uploads to the library (see :meth:`web.admin.LibraryAdmin.add_files`)."""
+        outcome = self.library.add_files(token, files, progress, **options)
+        return list(outcome.names), outcome.report
 
-        Raises:
-            LibraryError: wrong token, no files, a bad name or type, or a file over the size limit.
-        """
-        check_admin_token(self.settings, token)
-        if not files:
-            raise LibraryError("请先选择要上传的文件。")
-        checked = []
-        for name, path in files:
-            base = safe_upload_name(name)
-            if Path(path).stat().st_size > MAX_FILE_BYTES:
-                raise LibraryError(f"{base} 超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，无法上传。")
-            checked.append((base, Path(path)))
-        with self._change_lock:
-            corpus = Path(self.settings.corpus_dir)
-            corpus.mkdir(parents=True, exist_ok=True)
-            for base, path in checked:
-                shutil.copyfile(path, corpus / base)
-            return [b for b, _ in checked], self.reindex(progress)
-
-    def delete_document(self, token: str, doc_id: str, progress: ProgressCallback | None = None) -> BuildReport:
-        """Remove an indexed document (and its metadata sidecar) from the corpus and re-index.
-
-        Raises:
-            LibraryError: wrong token, or ``doc_id`` is not an indexed document inside the corpus.
-        """
-        check_admin_token(self.settings, token)
-        if doc_id not in self._answerer.documents:
-            raise LibraryError(f"没有这个文件：{doc_id!r}")
-        corpus = Path(self.settings.corpus_dir).resolve()
-        path = (corpus / doc_id).resolve()
-        if corpus not in path.parents:
-            raise LibraryError(f"文件不在资料目录中：{doc_id!r}")
-        with self._change_lock:
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
-            return self.reindex(progress)
+    def delete_document(self, token: str, doc_id: str, progress: ProgressCallback | None = None,
+                        **options) -> BuildReport:
+        """Move a document to the recycle bin (see :meth:`web.admin.LibraryAdmin.delete`)."""
+        return self.library.delete(token, doc_id, progress, **options).report
