@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.infobox import box_key, join_info_box_lines
 from ingest.normalize import fix_radicals, remove_inline_page_footers
 from ingest.structure import is_heading_line
 from ingest.tables import rewrite_tables_with_sources
@@ -23,6 +24,7 @@ _SENTENCE_END = tuple("。！？；：!?;:）)】")
 _BLOCK_LINES = ("抄送", "联系人", "附件", "主送")
 _ENDS_WITH_DATE = re.compile(r"\d{1,2}\s*日\s*(印发)?\s*$")
 _TITLE_ENDINGS = ("通知", "答复函", "规划", "文件", "方案", "意见")
+_DATED_ENTRY_END = re.compile(r"(?:通过|批准|发布|公布|修订|修正)[）)]?$")  # a law's 通过/修订 history line
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
@@ -147,6 +149,8 @@ def _continues(previous: str, line: str) -> bool:
         return False
     if line.startswith(("——", "注：", "附件")) or previous.endswith(_TITLE_ENDINGS):
         return False
+    if box_key(line.partition("：")[0] + "：") is not None or _DATED_ENTRY_END.search(previous):
+        return False  # an information box's key：value line; a law's dated 通过/修订 entry
     if previous.startswith(_BLOCK_LINES) or _ENDS_WITH_DATE.search(line):
         return False  # signature block: 抄送, 联系人, and the 印发 line
     if len(line) < 20 and not line.endswith(_SENTENCE_END + ("，", "、")):
@@ -175,12 +179,13 @@ def clean_lines(text: str) -> str:
     for rule in (
         normalize_newlines,
         fix_radicals,
-        remove_inline_page_footers,
         remove_bookmarks,
         remove_markdown_bold,
         remove_page_footers,
+        remove_inline_page_footers,
         normalize_number_spacing,
         strip_line_padding,
+        join_info_box_lines,
     ):
         text = rule(text)
     return text

@@ -10,6 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from ingest.infobox import key_value_lines
 from ingest.types import CorpusError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
@@ -18,6 +19,7 @@ MAX_TEXT_CHARS = 3_000_000  # one document's text; the largest seed has ~40 000,
 MAX_DOCX_INFLATED_BYTES = 256 * 1024 * 1024  # all members of a DOCX, inflated
 MAX_DOCX_XML_BYTES = 64 * 1024 * 1024  # any one XML part of a DOCX, inflated
 MAX_HTML_TABLES = 1000
+MAX_TABLE_CELL_CHARS = 300  # a cell longer than this holds a page's body: the table is layout, not data
 _MIN_PRINTABLE_RATIO = 0.85
 
 
@@ -158,7 +160,10 @@ def _read_html(data: bytes, name: str) -> str:
     for table in tables:
         if table.find("table") is not None:
             continue  # a layout table around tables: the inner ones become rows, its own text stays lines
-        rows = ["\t".join(c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])) for tr in table.find_all("tr")]
+        cells = [[c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
+        if any(len(cell) > MAX_TABLE_CELL_CHARS for row in cells for cell in row):
+            continue  # a page body laid out in a table cell: its paragraphs stay lines
+        rows = key_value_lines(cells) or ["\t".join(row) for row in cells]
         table.replace_with("\n\n" + "\n".join(rows) + "\n\n")
     return soup.get_text("\n")
 

@@ -10,14 +10,19 @@ import json
 import re
 from pathlib import Path
 
+from ingest.infobox import box_key, info_box_keys
+from ingest.normalize import search_form
+from ingest.structure import heading_level, law_part
 from ingest.types import CorpusError
 
 SIDECAR_SUFFIX = ".meta.json"
 MAX_SIDECAR_BYTES = 64 * 1024
 MAX_META_CHARS = 200  # a title is repeated in every chunk's embedded text: keep every field short
-META_FIELDS = ("title", "发文机关", "文号", "成文日期", "文种", "主送", "抄送", "印发日期", "联系人", "联系电话", "所答建议")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}〔\d{4}〕\d{1,4}号")
-_DATE = re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$", re.M)
+META_FIELDS = ("title", "发文机关", "文号", "成文日期", "发布日期", "施行日期", "有效期至", "文种", "主送", "抄送",
+               "印发日期", "联系人", "联系电话", "所答建议", "印发文件", "通过", "发布", "批准", "修订", "索引号", "主题分类", "主题词")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\d{4}[〕\]］)）]\d{1,4}号")
+_CN_DATE = "[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
+_DATE = re.compile(rf"^(\d{{4}}年\d{{1,2}}月\d{{1,2}}日|{_CN_DATE})$", re.M)
 _ISSUER = re.compile(r"^(.{2,40}?)\s*文件$", re.M)
 _ISSUER_ENDINGS = ("局", "政府", "委员会", "办公室", "厅", "院")
 _KINDS = ("答复函", "答复", "行动计划", "实施方案", "规划", "通知", "意见", "办法", "报告")
@@ -26,15 +31,60 @@ _HEADER_LINES = 12
 _SALUTATION = re.compile(r"^(.{2,80})[：:]$")
 _COPY_TO = re.compile(r"^抄送[：:]\s*(.+?)。?$", re.M)
 _PRINTED = re.compile(r"(\d{4}年\d{1,2}月\d{1,2}日)\s*印发")
+_IN_FORCE = re.compile(r"本(?:法|条例|办法|细则|规定|规则|决定|意见|方案|通知|措施|标准)[^。；\n]{0,12}?自(.{4,16}?)起(?:施行|实施|执行|生效)")
+_VALID_UNTIL = re.compile(r"有效期至(\d{4}年\d{1,2}月\d{1,2}日)")
 _ANSWERED = re.compile(r"所提(?:出)?的?《([^《》]{4,100})》[^。]{0,30}收悉")  # the 建议/提案 a reply answers
 _CONTACT = re.compile(r"^联系人[：:]\s*([^，,；;\s]{2,12})", re.M)  # a reply's closing 联系人：刘焕斌，联系方式：…
 _PHONE = re.compile(r"联系(?:方式|电话)[：:]\s*([\d\-－]{7,}(?:[，,、/\s]+[\d\-－]{7,})*)")
 # Fields read where the text writes them in a fixed form (the first match's group 1).
-_WRITTEN_AS = (("抄送", _COPY_TO), ("印发日期", _PRINTED), ("所答建议", _ANSWERED), ("联系人", _CONTACT), ("联系电话", _PHONE))
+_WRITTEN_AS = (("抄送", _COPY_TO), ("印发日期", _PRINTED), ("所答建议", _ANSWERED), ("联系人", _CONTACT), ("联系电话", _PHONE),
+               ("施行日期", _IN_FORCE), ("有效期至", _VALID_UNTIL))
 _TITLE_ENDINGS = ("规划", "计划", "方案", "意见", "通知", "办法", "报告", "答复函", "纲要")
+_TITLE_LINE_MAX = 100
+_CRAWL_FIELD = re.compile(r"^[^\s:：]{2,8}: ")  # a crawler's header line, "发布日期: 2025-05-27"
+_HISTORY_LINE = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|" + _CN_DATE + r").*(?:通过|批准|发布|修订|修正|公布)）?$")
+_KIND_WORDS = ("条例", "细则", "规定", "决定")
+_SITE_SUFFIX = re.compile(r"_[^_]{2,30}$")  # a saved page's <title>: "标题_政府信息公开专栏"
+
+
+def title_block(text: str) -> str:
+    r"""The document's own title: the first run of short header lines (a title broken over lines
+    is joined), skipping the issuer's ``…文件`` line, the 文号, a box or crawler's ``key：value``
+    lines, a law's 通过/修订 lines; it ends at the salutation or the body. ``""`` when the text
+    starts with its body.
+
+    Example:
+        >>> title_block("关于印发《上海市概念验证平台建设实施\n方案》的通知\n沪科合〔2025〕17号\n各有关单位：\n正文。")
+        '关于印发《上海市概念验证平台建设实施方案》的通知'
+        >>> title_block("国家科学技术奖励条例\n1999年5月23日 国务院令第265号发布\n第一章 总则")
+        '国家科学技术奖励条例'
+    """
+    block: list[str] = []
+    for line in [l.strip() for l in text.split("\n")[:_HEADER_LINES * 3] if l.strip()]:
+        skipped = (_ISSUER.match(line) or _DOC_NUMBER.fullmatch(line) or _CRAWL_FIELD.match(line)
+                   or _is_box_line(line) or _HISTORY_LINE.match(line) or line.strip("-—* ") == "" or line.isdigit()
+                   or line.startswith(("http", "[", "<!--")))
+        ends = (len(line) > _TITLE_LINE_MAX or line.endswith(("。", "：", ":", "；")) or heading_level(line) is not None)
+        if skipped or ends:
+            if block or ends:
+                break
+            continue
+        block.append(_SITE_SUFFIX.sub("", line))
+    title = "".join(block)
+    if "关于" in title or "印发" in title:
+        title = re.sub(r"\s+", "", title)
+    return title if len(title) <= MAX_META_CHARS else ""
+
+
+def _is_box_line(line: str) -> bool:
+    key, sep, _ = line.partition("：")
+    return bool(sep) and re.sub(r"[ \u3000]+", "", key) in info_box_keys()
 
 
 def _first_title(text: str) -> str:
+    block = title_block(text)
+    if block:
+        return block
     head = [line.strip() for line in text.split("\n")[:_HEADER_LINES * 3] if line.strip()]
     for line in head:
         if line.startswith("关于") and line.endswith(("通知", "答复函", "函", "意见")):
@@ -55,19 +105,37 @@ def _issuer(text: str) -> str:
     if match:
         return re.sub(r"\s+", "、", match.group(1).strip())
     lines = [line.strip() for line in text.split("\n") if line.strip()]
-    for previous, line in zip(lines, lines[1:]):  # signature block: issuer, then the date
-        if _DATE.fullmatch(line) and len(previous) <= 30 and previous.endswith(_ISSUER_ENDINGS):
-            return previous
+    for at, line in enumerate(lines):  # signature block: the issuers (co-issuers one a line), then the date
+        first = at
+        while first > 0 and len(lines[first - 1]) <= 30 and lines[first - 1].endswith(_ISSUER_ENDINGS):
+            first -= 1
+        if _DATE.fullmatch(line) and first < at:
+            return "、".join(lines[first:at])
     return ""
 
 
 def _kind(title: str, text: str) -> str:
+    if "印发" not in title:
+        title = re.sub(r"《[^《》]*》", "", title)  # a document named in the title is not this one's kind
     for kind in _KINDS:
         if kind in title:
             return "答复函" if kind == "答复" else kind
+    for kind in _KIND_WORDS:
+        if title.endswith(kind):
+            return kind
     if re.search(r"现答复如下", text):
         return "答复函"
     return ""
+
+
+def doc_type(title: str, text: str) -> str:
+    """The 文种 a title (else the text) shows: 答复函, 规划, 通知, 条例…; ``""`` when none does.
+
+    Example:
+        >>> doc_type("国务院办公厅对第2996号建议的答复", ""), doc_type("问答实录：《若干意见》的有关情况", "")
+        ('答复函', '')
+    """
+    return _kind(title, text)
 
 
 def extract_metadata(text: str) -> dict[str, str]:
@@ -101,7 +169,7 @@ def extract_metadata(text: str) -> dict[str, str]:
         meta["发文机关"] = issuer
     dates = _DATE.findall(text)
     if dates:
-        meta["成文日期"] = dates[0]
+        meta["成文日期"] = search_form(dates[0])
     kind = _kind(title, text)
     if kind:
         meta["文种"] = kind
@@ -113,6 +181,16 @@ def extract_metadata(text: str) -> dict[str, str]:
         if match:
             meta[field] = match.group(1).strip()
     return meta
+
+
+def drop_empty(meta: dict[str, str]) -> dict[str, str]:
+    """The fields that have a value, in order.
+
+    Example:
+        >>> drop_empty({"文号": "", "title": "规划"})
+        {'title': '规划'}
+    """
+    return {key: value for key, value in meta.items() if value}
 
 
 def field_source(text: str, field: str, value: str, start: int = 0) -> tuple[int, int] | None:
@@ -154,7 +232,8 @@ def _addressee(text: str) -> str:
     """The 主送 line: the first short header line that ends with a colon (``周杰代表：``)."""
     for line in [l.strip() for l in text.split("\n")[: _HEADER_LINES * 3] if l.strip()]:
         match = _SALUTATION.match(line)
-        if match and not line.startswith(("附件", "抄送")):
+        if match and not line.startswith(("附件", "抄送")) and box_key(line) is None and not law_part(line) \
+                and heading_level(line) is None and not _CRAWL_FIELD.match(line):
             return match.group(1)
     return ""
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ingest.cleaning import clean_text_with_sources
 from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
-from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, extract_metadata, read_sidecar
+from ingest.kinds import read_filing
+from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, read_sidecar
 from ingest.types import CARD_MARK, CorpusError, Document
-PIPELINE_VERSION = 9  # bump when cleaning, tables or metadata change what documents contain
+PIPELINE_VERSION = 10  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
     text, source_rows = clean_text_with_sources(raw)
     if not text.strip():
         raise CorpusError(f"{path.name}: nothing is left after cleaning; check the file's content")
-    meta = {**extract_metadata(text), **read_sidecar(path)}
+    filing = read_filing(text)
+    meta = {**filing.meta, **read_sidecar(path)}
     # A runaway first line ("关于……的通知" of a whole page) would be repeated in every chunk.
     title = (meta.pop("title", "") or path.stem)[:MAX_META_CHARS]
     return Document(
@@ -69,6 +71,7 @@ def load_document(path: Path, corpus_dir: Path) -> Document:
         sha256=file_sha256(data),
         meta=meta,
         source_rows=tuple(source_rows),
+        kind=filing.kind,
     )
 
 

@@ -23,6 +23,8 @@ class Document:
         meta: what a clerk files it under: 发文机关, 文号, 成文日期, 文种.
         source_rows: ``(row line, row as written in the source)`` for every table row in
             ``text``, so a reader can match a row against the original document.
+        kind: the document kind recognised (``law``, ``notice``, ``reply``, ``plan``, ``generic``;
+            see :mod:`ingest.kinds`).
     """
 
     doc_id: str
@@ -32,6 +34,7 @@ class Document:
     sha256: str
     meta: Mapping[str, str] = field(default_factory=dict)
     source_rows: tuple[tuple[str, str], ...] = ()
+    kind: str = "generic"
 
 
 CARD_MARK = "【文件信息】"  # starts the filing card, the first line of every document's text
