@@ -13,6 +13,7 @@ from pathlib import Path
 from ingest.infobox import box_key, info_box_keys
 from ingest.normalize import search_form
 from ingest.structure import heading_level, law_part
+from ingest.tables import ROW_MARK
 from ingest.types import CorpusError
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -64,7 +65,8 @@ def title_block(text: str) -> str:
         skipped = (_ISSUER.match(line) or _DOC_NUMBER.fullmatch(line) or _CRAWL_FIELD.match(line)
                    or _is_box_line(line) or _HISTORY_LINE.match(line) or line.strip("-—* ") == "" or line.isdigit()
                    or line.startswith(("http", "[", "<!--")))
-        ends = (len(line) > _TITLE_LINE_MAX or line.endswith(("。", "：", ":", "；")) or heading_level(line) is not None)
+        ends = (len(line) > _TITLE_LINE_MAX or line.endswith(("。", "：", ":", "；")) or heading_level(line) is not None
+                or ROW_MARK in line)
         if skipped or ends:
             if block or ends:
                 break

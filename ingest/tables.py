@@ -18,12 +18,17 @@ from typing import Sequence
 
 CAPTION_MAX_CHARS = 50
 HEADER_CELL_MAX_CHARS = 40
+MAX_ROW_LINE_CHARS = 600  # a longer row is written as several lines, each with its caption and label
+SERIAL_HEADER = "序号"
+MAX_LABEL_CHARS = 80
+SHORT_LABEL_CHARS = 30
 ROW_MARK = "｜"  # every row line carries it: chunking and quoting recognise rows by it
 UNTITLED_TABLE = "表格"
 _LABEL_HEADERS = (re.compile("名称"), re.compile(r"^指标$|指标(?!类型|属性)"), re.compile("平台|项目"))
 _INNER_SPACE = re.compile(r"(?<=[^\x00-\x7f])[ \u3000]+(?=[^\x00-\x7f])")
 _LABEL_UNIT = re.compile(r"[（(]([^（）()\d\s]{1,6})[）)]$")
 _BARE_FIGURE = re.compile(r"^(\d+(?:\.\d+)?)(以上|以下|左右)?$")
+_SECTION_MARK = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]|第[一二三四五六七八九十]{1,3}部分)")
 
 
 def _tidy_cell(cell: str) -> str:
@@ -54,11 +59,14 @@ def format_table_rows(caption: str, header: Sequence[str], rows: Sequence[Sequen
     The label column is the first whose header names a name (``名称``), else an indicator
     (``指标``), else a platform or project, else the first column that is not ``序号``. A ``单位`` column is folded
     into the label; a unit the label gives in brackets is written after each bare figure
-    (:func:`with_unit`). Empty cells are left out; a repeated header row is skipped.
+    (:func:`with_unit`); the ``序号`` comes last. Empty cells are left out; a repeated header row is
+    skipped. A section row (one cell merged across the table, ``一、知识产权保护方面（共5项）``) is not
+    a row: it names the section of the rows under it, written after the caption. A row longer than
+    :data:`MAX_ROW_LINE_CHARS` becomes several lines, each starting with the caption and label.
 
     Example:
         >>> format_table_rows("分解表", ["序号", "指 标", "2022 年"], [["8", "新增孵化面积（万平方米）", "30"]])
-        ['分解表｜新增孵化面积（万平方米）：2022 年 30万平方米']
+        ['分解表｜新增孵化面积（万平方米）：2022 年 30万平方米；序号 8']
     """
     return [rendered for rendered, _ in rows_with_sources(caption, header, rows)]
 
@@ -78,10 +86,16 @@ def rows_with_sources(
         next((i for i, h in enumerate(header) if h != "序号"), 0),
     )
     unit_col = next((i for i, h in enumerate(header) if h == "单位"), None)
-    lines = []
+    serial_cols = [i for i, h in enumerate(header) if h == SERIAL_HEADER]
+    lines: list[tuple[str, str]] = []
+    section = ""
     for row in rows:
         cells = [_tidy_cell(c) for c in row] + [""] * (len(header) - len(row))
         if cells[: len(header)] == header:
+            continue
+        written = " ".join(dict.fromkeys(c.strip() for c in row if c.strip()))
+        if len(header) >= 2 and is_section_row(cells):
+            section = written
             continue
         label = cells[label_col] if label_col < len(cells) else ""
         if unit_col is not None and cells[unit_col]:
@@ -89,13 +103,67 @@ def rows_with_sources(
         parts = [
             f"{header[i]} {with_unit(cell, label)}" if header[i] else with_unit(cell, label)
             for i, cell in enumerate(cells[: len(header)])
-            if cell and i not in (label_col, unit_col) and header[i] != "序号"
+            if cell and i not in (label_col, unit_col) and i not in serial_cols
         ]
         parts += [c for c in cells[len(header):] if c]
-        prefix = f"{caption or UNTITLED_TABLE}{ROW_MARK}"
-        rendered = f"{prefix}{label}：{'；'.join(parts)}" if parts else f"{prefix}{label}"
-        lines.append((rendered, " ".join(c.strip() for c in row if c.strip())))
+        parts += [f"{SERIAL_HEADER} {cells[i]}" for i in serial_cols if cells[i] and i != label_col]
+        if len(label) > MAX_LABEL_CHARS:  # a long description in the label column: keep it whole as a cell
+            parts.insert(0, f"{header[label_col]} {label}".strip())
+            label = label[:SHORT_LABEL_CHARS] + "…"
+        prefix = f"{' '.join(filter(None, [caption or UNTITLED_TABLE, section]))}{ROW_MARK}{label}"
+        lines.extend((line, written) for line in _row_lines(prefix, parts))
     return lines
+
+
+def is_section_row(cells: Sequence[str]) -> bool:
+    """A row that is one cell merged across the table (Word repeats it in every column), or a lone
+    first cell that is a numbered heading: a section label, not data.
+
+    Example:
+        >>> is_section_row(["一、知识产权保护方面（共5项）"] * 4), is_section_row(["二、人才方面", "", ""])
+        (True, True)
+        >>> is_section_row(["1", "专利质押", "市知识产权局"]), is_section_row(["总计", "", ""])
+        (False, False)
+    """
+    filled = [c for c in cells if c.strip()]
+    if len(filled) >= 2:
+        return len(set(filled)) == 1 and len(filled) == len(cells)
+    return bool(filled) and bool(cells[0].strip()) and bool(_SECTION_MARK.match(cells[0].strip()))
+
+
+def _row_lines(prefix: str, parts: list[str]) -> list[str]:
+    if not parts:
+        return [prefix]
+    budget = max(MAX_ROW_LINE_CHARS - len(prefix) - 1, MAX_ROW_LINE_CHARS // 2)
+    lines, current = [], []
+    for part in (piece for part in parts for piece in _cell_pieces(part, budget)):
+        if current and len(prefix) + len("；".join(current + [part])) + 1 > MAX_ROW_LINE_CHARS:
+            lines.append(f"{prefix}：{'；'.join(current)}")
+            current = []
+        current.append(part)
+    lines.append(f"{prefix}：{'；'.join(current)}")
+    return lines
+
+
+def _cell_pieces(part: str, budget: int) -> list[str]:
+    """Cut a cell longer than ``budget`` after its sentences (。；), each piece after the first
+    repeating the cell's header.
+
+    Example:
+        >>> _cell_pieces("时限 第一阶段验收；第二阶段验收。", 12)
+        ['时限 第一阶段验收', '时限 第二阶段验收。']
+    """
+    if len(part) <= budget:
+        return [part]
+    header = part.split(" ", 1)[0] + " " if " " in part[:HEADER_CELL_MAX_CHARS] else ""
+    sentences = re.findall(r"[^。；;]+[。；;]?", part[len(header):])
+    pieces, current = [], ""
+    for sentence in sentences:
+        if current and len(header) + len(current) + len(sentence) > budget:
+            pieces.append(header + current.rstrip("；;"))
+            current = ""
+        current += sentence
+    return pieces + [header + current] if current else pieces
 
 
 def _cells(line: str) -> list[str]:

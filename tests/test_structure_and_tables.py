@@ -39,7 +39,7 @@ def test_tab_separated_rows_with_merged_first_column():
 def test_repeated_header_after_page_break_is_skipped():
     text = "序号\t指 标\t2022年\n1\t技术交易额 (亿元)\t30\n\n序号\t指 标\t2022年\n2\t新增孵化面积 (万平方米)\t30"
     rows = [line for line in rewrite_tables(text).split("\n") if line]
-    assert rows == ["表格｜技术交易额 (亿元)：2022年 30亿元", "表格｜新增孵化面积 (万平方米)：2022年 30万平方米"]
+    assert rows == ["表格｜技术交易额 (亿元)：2022年 30亿元；序号 1", "表格｜新增孵化面积 (万平方米)：2022年 30万平方米；序号 2"]
 
 
 def test_one_cell_per_line_table_with_wrapped_header_cells():
