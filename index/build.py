@@ -107,10 +107,13 @@ def file_fingerprints(corpus_dir: Path) -> dict[str, str]:
     """Hash every corpus file together with its sidecar, keyed by document id."""
     prints = {}
     for path in corpus_files(corpus_dir):
-        digest = hashlib.sha256(path.read_bytes())
-        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-        if sidecar.is_file():
-            digest.update(sidecar.read_bytes())
+        try:
+            digest = hashlib.sha256(path.read_bytes())
+            sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+            if sidecar.is_file():
+                digest.update(sidecar.read_bytes())
+        except FileNotFoundError:  # deleted since it was listed: as if deleted before (reported as removed)
+            continue
         prints[path.relative_to(corpus_dir).as_posix()] = digest.hexdigest()
     return prints
 

@@ -11,7 +11,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, read_raw_text
 from ingest.kinds import read_filing
 from ingest.metadata import MAX_META_CHARS, SIDECAR_SUFFIX, read_sidecar
 from ingest.types import CARD_MARK, CorpusError, Document
-PIPELINE_VERSION = 10  # bump when cleaning, tables or metadata change what documents contain
+PIPELINE_VERSION = 11  # bump when cleaning, tables or metadata change what documents contain
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def file_sha256(data: bytes) -> str:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """List the document files of a corpus folder (recursively), sidecars and hidden files excluded.
+    """List the document files of a corpus folder (recursively), sidecars, hidden files and links excluded.
 
     Raises:
         CorpusError: the folder does not exist.
@@ -44,6 +44,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
         path
         for path in corpus_dir.rglob("*")
         if path.is_file()
+        and not path.is_symlink()  # a link could publish any server file (issue #19): never followed
         and not path.name.endswith(SIDECAR_SUFFIX)
         and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
     )

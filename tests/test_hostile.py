@@ -482,14 +482,25 @@ def test_widget_sends_a_frame_ancestors_policy_with_a_safe_default(tmp_path):
     answerer = build_fixture_answerer(settings)
     pages = ("widget", "", "doc/wenzhou.txt")
     with serve_app(create_app(settings, answerer, feedback_db=tmp_path / "a.sqlite3")) as url:
-        policies = [dict(urlopen_headers(url + page)).get("content-security-policy") for page in pages]
+        policies = [frame_ancestors(url + page) for page in pages]
         api = dict(urlopen_headers(url + "api/examples"))
     assert policies == ["frame-ancestors 'self'"] * 3
     assert "content-security-policy" not in api  # JSON is not framed
     allowed = settings.replace(frame_ancestors="'self' https://oa.example.gov.cn")
     with serve_app(create_app(allowed, answerer, feedback_db=tmp_path / "b.sqlite3")) as url:
-        policies = [dict(urlopen_headers(url + page)).get("content-security-policy") for page in pages]
+        policies = [frame_ancestors(url + page) for page in pages]
     assert policies == ["frame-ancestors 'self' https://oa.example.gov.cn"] * 3
+    # With the admin form on the chat page, no other site may frame it, whatever the widget allows.
+    admin = allowed.replace(frame_ancestors="*", admin_token=ADMIN_TOKEN)
+    with serve_app(create_app(admin, answerer, feedback_db=tmp_path / "c.sqlite3")) as url:
+        policies = [frame_ancestors(url + page) for page in pages]
+    assert policies == ["frame-ancestors *", "frame-ancestors 'self'", "frame-ancestors *"]
+
+
+def frame_ancestors(url: str) -> str | None:
+    """The ``frame-ancestors`` directive of a page's Content-Security-Policy."""
+    policy = dict(urlopen_headers(url)).get("content-security-policy") or ""
+    return next((d.strip() for d in policy.split(";") if d.strip().startswith("frame-ancestors")), None)
 
 
 def urlopen_headers(url: str) -> list[tuple[str, str]]:

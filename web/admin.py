@@ -113,6 +113,9 @@ class LibraryAdmin:
                         names.append(target)
                         per_file[target] = per_file.pop(name)
                     report = self._reindex(undo, progress)
+                except OSError as exc:  # a write failed (disk full, killed copy): nothing is left half done
+                    self._undo(undo)
+                    raise LibraryError(f"写入失败，本次上传已撤销，文件库未改变：{exc}") from exc
                 except BaseException:
                     self._undo(undo)
                     raise

@@ -62,9 +62,10 @@ def content_security_policy(path: str, html: bytes, frame_ancestors: str, admin_
         >>> content_security_policy("/", b"", "*", admin_enabled=True).split("; ")[-1]
         "frame-ancestors 'self'"
     """
-    embeddable = path.startswith(EMBEDDABLE_PREFIXES) or not admin_enabled
-    ancestors = (frame_ancestors.strip() or "'self'") if embeddable else "'self'"
-    scripts = " ".join(["'self'", *dict.fromkeys(inline_script_hashes(html))])
+    own_page = path.startswith(EMBEDDABLE_PREFIXES)  # the widget and document view are ours; the rest is Gradio's
+    ancestors = (frame_ancestors.strip() or "'self'") if own_page or not admin_enabled else "'self'"
+    # Gradio's front end compiles some code at run time ('unsafe-eval'); no inline script but its own runs.
+    scripts = " ".join(["'self'", *dict.fromkeys(inline_script_hashes(html)), *([] if own_page else ["'unsafe-eval'"])])
     return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
             f"base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
