@@ -7,6 +7,8 @@ converted text files, so one table rule serves all formats.
 from __future__ import annotations
 
 import io
+import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -21,6 +23,9 @@ MAX_DOCX_XML_BYTES = 64 * 1024 * 1024  # any one XML part of a DOCX, inflated
 MAX_HTML_TABLES = 1000
 MAX_TABLE_CELL_CHARS = 300  # a cell longer than this holds a page's body: the table is layout, not data
 _MIN_PRINTABLE_RATIO = 0.85
+MIN_PAGE_TEXT_CHARS = 10  # a page with less text than this (a footer, a page number) is read with OCR
+log = logging.getLogger(__name__)
+_PAGE_NUMBER_ONLY = re.compile(r"[\s—–\-－\d]*")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -89,9 +94,19 @@ def _read_pdf(data: bytes, name: str) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise CorpusError(f"{name}: not a readable PDF ({exc}); re-export it from the original") from exc
+    blank = [i for i, page in enumerate(pages) if len(_PAGE_NUMBER_ONLY.sub("", page)) < MIN_PAGE_TEXT_CHARS]
+    if blank:
+        from ingest.ocr import missing_ocr, ocr_pdf_pages
+
+        if missing_ocr() and len(blank) * 2 <= len(pages):  # a cover or separator page: the text pages are the document
+            log.warning("%s: pages %s have no text layer and OCR is not installed; they are left out",
+                        name, ", ".join(str(i + 1) for i in blank))
+        else:
+            for number, page_text in ocr_pdf_pages(data, blank, len(pages), name).items():
+                pages[number] = page_text
     text = "\n".join(pages)
-    if not text.strip():
-        raise CorpusError(f"{name}: the PDF has no text layer (a scan?); run OCR on it first")
+    if not _PAGE_NUMBER_ONLY.sub("", text):
+        raise CorpusError(f"{name}: no text was found in the PDF, not even by OCR (blank pages?); check the file")
     return text
 
 
