@@ -29,17 +29,20 @@ import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
 from answer.assembly import load_answerer  # noqa: E402
+from answer.lead import lead_sentence  # noqa: E402
 from answer.engine import Answerer  # noqa: E402
 from answer.types import AnswerError  # noqa: E402
-from index.cli import format_report, run_ingest  # noqa: E402
+from index.cli import run_ingest  # noqa: E402
 from index.embedders import Embedder, load_embedder  # noqa: E402
 from index.types import IndexError_  # noqa: E402
 from ingest.loaders import MAX_FILE_BYTES, SUPPORTED_SUFFIXES  # noqa: E402
 from ingest.types import CorpusError  # noqa: E402
 from settings import Settings, SettingsError, load_settings  # noqa: E402
 from web.feedback import FeedbackStore  # noqa: E402
+from web.catalog import LIBRARY_HEADERS, filter_choices, filtered_doc_ids, report_text  # noqa: E402
 from web.presenters import (  # noqa: E402
-    EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, draft_html, library_rows, stream_prefixes,
+    EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, draft_html, library_rows, notice_html,
+    readable_error, stream_prefixes,
 )
 from web.routes import build_router  # noqa: E402
 from web.admin import bin_choices, outcome_message  # noqa: E402
@@ -52,20 +55,28 @@ from web.service import AnswerService, Draft, LibraryError  # noqa: E402
 
 STREAM_DELAY_S = 0.02
 DRAFT_INTERVAL_S = 0.1  # the chat shows an LLM's reply at most this often while it streams
-LIBRARY_HEADERS = ["文件", "标题", "文号", "成文日期", "段落数"]
 SYSTEM_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", "system-ui", "sans-serif"]
 MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "Consolas", "monospace"]
 THEME = gr.themes.Default(primary_hue="blue", font=SYSTEM_FONTS, font_mono=MONO_FONTS)  # system fonts only: no Google Fonts
 CSS = """
-.gradio-container {max-width: 980px !important; margin: 0 auto;}
+.gradio-container {max-width: 1080px !important; width: 100% !important; margin: 0 auto;}
+.gradio-container .main {max-width: 1080px !important;}
+footer {display: none !important;}
 .qa-searched {font-size: .85em; color: #57606a; margin-bottom: 4px;}
+.qa-lead {font-size: 1.05em; line-height: 1.75;}
+.qa-lead strong {color: #0a3069; background: #ddf4ff; padding: 0 3px; border-radius: 3px;}
+.qa-ref {color: #0969da; font-size: .75em; margin-left: 1px;}
+ul.qa-answer {margin: 6px 0 0 0 !important; padding-left: 1.2em !important; color: #424a53;}
+.qa-notice {font-size: .9em; color: #9a6700; margin-top: 4px;}
 .qa-sources {margin-top: 8px; border-top: 1px dashed #d0d7de; padding-top: 6px; font-size: .92em;}
 .qa-sources ol {margin: 4px 0 0 0 !important; padding-left: 0 !important; list-style: none !important;}
 .qa-sources li {margin: 6px 0;}
 .qa-docno, .qa-heading {color: #57606a;}
 .qa-quote {margin: 3px 0 0 0 !important; padding: 2px 8px !important; border-left: 3px solid #d0d7de;
   color: #424a53; font-size: .95em;}
-@media (max-width: 640px) {.gradio-container {padding: 4px !important;} #qa-chatbot {height: 62vh !important;}}
+.qa-quote mark {background: #fff3a3; color: inherit; padding: 0 1px;}
+#qa-library table {font-size: .92em;}
+@media (max-width: 640px) {.gradio-container {padding: 4px !important;}}
 """
 
 
@@ -85,27 +96,47 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
     asked = gr.State([])  # earlier questions: the history of follow-ups
     records = gr.State({})  # assistant message index -> what was asked, answered and cited
     last_feedback = gr.State(None)
-    doc_filter = gr.Dropdown(choices=_doc_choices(service), multiselect=True, value=[], label="限定文件（可选，不选则检索全部）")
-    chatbot = gr.Chatbot(elem_id="qa-chatbot", label="对话", height=520, latex_delimiters=[], sanitize_html=True,
-                         feedback_options=("Like", "Dislike"), buttons=["copy"],
-                         placeholder="请输入关于政策文件的问题。回答下方列出出处，点击出处可查看原文并定位到引用段落。")
-    with gr.Row(equal_height=True):
-        question = gr.Textbox(elem_id="qa-question", show_label=False, placeholder="输入问题，回车发送",
-                              max_length=settings.max_question_chars, scale=5, lines=1)
-        send = gr.Button("发送", elem_id="qa-send", variant="primary", scale=1, min_width=80)
-        new_chat = gr.Button("新对话", elem_id="qa-new", scale=1, min_width=80)
-    gr.Examples(examples=[[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="示例问题")
-    with gr.Row(visible=False) as comment_row:
+    choices = filter_choices(service.documents)
+    with gr.Accordion("筛选文件（可选：按发文机关、年份、文种或具体文件，不选则检索全部）", open=False, elem_id="qa-filters"):
+        with gr.Row():
+            by_issuer = gr.Dropdown(choices=choices["发文机关"], multiselect=True, value=[], label="发文机关",
+                                    elem_id="qa-filter-issuer")
+            by_year = gr.Dropdown(choices=choices["年份"], multiselect=True, value=[], label="年份", elem_id="qa-filter-year")
+            by_kind = gr.Dropdown(choices=choices["文种"], multiselect=True, value=[], label="文种", elem_id="qa-filter-kind")
+        doc_filter = gr.Dropdown(choices=_doc_choices(service), multiselect=True, value=[],
+                                 label="限定文件（可选，不选则检索全部）")
+    chatbot = gr.Chatbot(elem_id="qa-chatbot", label="对话", height="calc(100dvh - 330px)", min_height=360,
+                         latex_delimiters=[], sanitize_html=True, feedback_options=("Like", "Dislike"), buttons=["copy"],
+                         examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
+                         placeholder="请输入关于政策文件的问题，或点选下面的示例。回答先给结论，再列出处；点击出处查看原文中引用的句子。")
+    # The comment box opens right under the chat, above the question box: in view when "没用" is clicked.
+    with gr.Row(visible=False, elem_id="qa-comment") as comment_row:
         comment = gr.Textbox(label="补充说明（可选）", placeholder="哪里不对？正确答案在哪份文件？", scale=5)
         comment_send = gr.Button("提交说明", scale=1, min_width=80)
     feedback_note = gr.Markdown()
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(elem_id="qa-question", label="问题", show_label=False, placeholder="输入问题，回车发送",
+                              max_length=settings.max_question_chars, scale=5, lines=1)
+        send = gr.Button("发送", elem_id="qa-send", variant="primary", scale=1, min_width=80)
+        new_chat = gr.Button("新对话", elem_id="qa-new", scale=1, min_width=80)
 
-    def chat(text: str, messages: list, history: list, recs: dict, doc_ids: list):
-        items = service.ask_stream(text, history, doc_ids or None)
+    def chat(text: str, messages: list, history: list, recs: dict, doc_ids: list, issuer: list, year: list, kind: list):
+        if not (text or "").strip():  # an empty send does nothing
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        limited = filtered_doc_ids(service.documents, issuer or (), year or (), kind or (), doc_ids or ())
+        if limited == []:
+            messages = list(messages) + [{"role": "user", "content": escape_markdown(text.strip())}, {
+                "role": "assistant", "content": notice_html("没有符合筛选条件的文件：请放宽发文机关、年份或文种的筛选。")}]
+            yield messages, "", messages, history, recs
+            return
+        items = service.ask_stream(text, history, limited)
         try:
             answer = next(items)
-        except AnswerError as exc:
-            raise gr.Error(str(exc)) from exc
+        except AnswerError as exc:  # too long, or nothing to ask: said in the chat, in Chinese
+            messages = list(messages) + [{"role": "assistant", "content": notice_html(readable_error(str(exc)))}]
+            yield messages, gr.skip(), messages, history, recs
+            return
         basis = answer.basis if isinstance(answer, Draft) else answer
         messages = list(messages) + [{"role": "user", "content": escape_markdown(basis.question)},
                                      {"role": "assistant", "content": ""}]
@@ -117,7 +148,7 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
                     yield messages, "", messages, history, recs
                     shown_at = time.monotonic()
         else:
-            for prefix in stream_prefixes(answer.text)[:-1]:
+            for prefix in stream_prefixes(lead_sentence(answer).text)[:-1]:
                 messages[-1] = {"role": "assistant", "content": answer_html(answer, root, text=prefix)}
                 yield messages, "", messages, history, recs
                 time.sleep(STREAM_DELAY_S)
@@ -128,10 +159,15 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
             "sources": _citation_record(answer.related if answer.abstained else answer.citations)}}
         yield messages, "", messages, list(history) + [answer.question], recs
 
-    chat_io = dict(inputs=[question, conversation, asked, records, doc_filter],
+    chat_io = dict(inputs=[question, conversation, asked, records, doc_filter, by_issuer, by_year, by_kind],
                    outputs=[chatbot, question, conversation, asked, records])
     question.submit(chat, **chat_io, api_name="chat")
     send.click(chat, **chat_io, api_visibility="private")
+    def pick_example(data: gr.SelectData) -> str:
+        return data.value["text"]
+
+    chatbot.example_select(pick_example, None, question, api_visibility="private").then(
+        chat, **chat_io, api_visibility="private")
 
     def reset():
         return [], "", [], [], {}, None, gr.update(visible=False), ""
@@ -149,14 +185,14 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
         feedback_id = feedback.add(rating, record["question"], record["answer"], record["sources"],
                                    searched_question=record["searched_question"], history=record["history"],
                                    abstained=record["abstained"], channel="chat")
-        return feedback_id, gr.update(visible=True), f"已记录{'👍' if rating == 'up' else '👎'}，谢谢反馈。"
+        return feedback_id, gr.update(visible=True), f"已记录：{'有用' if rating == 'up' else '没用'}。谢谢反馈。"
 
     chatbot.like(on_like, inputs=[records], outputs=[last_feedback, comment_row, feedback_note],
                  api_visibility="private")
 
     def on_comment(feedback_id, text: str):
         if feedback_id is None or not text.strip():
-            return gr.update(), "请先点 👍/👎，再填写说明。"
+            return gr.update(), "请先点“有用”或“没用”，再填写说明。"
         feedback.set_comment(feedback_id, text.strip())
         return "", "已记录说明，谢谢。"
 
@@ -227,7 +263,7 @@ def _library_tab(settings: Settings, service: AnswerService, doc_filter: gr.Drop
                                       client=client(request))
         except (LibraryError, IndexError_, CorpusError) as exc:
             return lists(f"未完成：{escape_markdown(str(exc))}")
-        return lists(outcome_message("已上传", outcome, f"```\n{format_report(outcome.report)}\n```"))
+        return lists(outcome_message("已上传", outcome, report_text(outcome.report)))
 
     def on_delete_asked(doc_id: str | None):
         document = service.documents.get(doc_id or "")
@@ -241,7 +277,7 @@ def _library_tab(settings: Settings, service: AnswerService, doc_filter: gr.Drop
             outcome = change()
         except (LibraryError, IndexError_, CorpusError) as exc:
             return lists(f"未完成：{escape_markdown(str(exc))}")
-        return lists(outcome_message(verb, outcome, f"```\n{format_report(outcome.report)}\n```"))
+        return lists(outcome_message(verb, outcome, report_text(outcome.report)))
 
     def on_delete(token_value: str, doc_id: str | None, request: gr.Request, progress=gr.Progress()):
         return changed("已删除", lambda: admin.delete(token_value, doc_id or "", progress_callback(progress),
@@ -319,7 +355,7 @@ def create_app(
     blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
     return gr.mount_gradio_app(
         app, blocks, path="/", root_path=settings.root_path or None, theme=THEME, css=CSS,
-        footer_links=["api"], show_error=True, ssr_mode=False, mcp_server=False, max_file_size=MAX_FILE_BYTES,
+        footer_links=[], show_error=True, ssr_mode=False, mcp_server=False, max_file_size=MAX_FILE_BYTES,
     )
 
 

@@ -404,6 +404,9 @@ def cited_sentence(citation: Citation, quoted: str = "", figures: Sequence[str] 
     while end > start and quote[end - 1].isspace():
         end -= 1
     text = quote[start:end]
+    if ROW_MARK in text and "：" in text:  # a table row, as read
+        text = plain_text(text)
+        found = -1
     marks = sorted({(m.start(), m.end()) for f in dict.fromkeys(figures) if f
                     for m in re.finditer(re.escape(f), text)})
     if not marks and found >= 0:
@@ -433,7 +436,8 @@ def _sentence_around(text: str, start: int, end: int | None = None) -> tuple[int
 
 
 def cited_sentences(answer: Answer, citations: tuple[Citation, ...] | None = None) -> dict[int, CitedSentence]:
-    """For each citation number, its cited sentence (the quoted piece found in its passage).
+    """For each citation number, its cited sentence (the quoted piece found in its passage), the
+    lead's bold figures (else the piece's figures) marked; a table row is written as read.
 
     Example:
         >>> c = Citation(1, "a.txt", "规划", "", "前文。高新技术企业数量达到4400家。后文。", 0, 22)
@@ -443,9 +447,12 @@ def cited_sentences(answer: Answer, citations: tuple[Citation, ...] | None = Non
     """
     quoted: dict[int, str] = {}
     figures: dict[int, list[str]] = {}
-    for piece in answer_pieces(answer.text):
+    lead = lead_sentence(answer)
+    for i, piece in enumerate(answer_pieces(answer.text)):
         shown = piece.plain
         found = [shown[s:e] for s, e in figure_spans(shown, answer.question)]
+        if i == 0 and lead.strong:
+            found = [re.sub(r"\s*\(.*\)$", "", lead.text[s:e]) for s, e in lead.strong]
         for n in piece.refs:
             quoted.setdefault(n, piece.text)
             figures.setdefault(n, []).extend(found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import shutil
 import socket
 import tempfile
@@ -42,8 +43,8 @@ LOOPBACK_FRAME_ANCESTORS = "'self' http://127.0.0.1:*"
 XSS_DOC = """关于测试转义的通知
 
 一、说明
-本通知的正文含有一段脚本标记<script>alert(1)</script>，显示时必须原样转义。
-转义测试专用编号为XSS-4242。
+本通知的正文含有一段脚本标记，显示时必须原样转义。
+转义测试专用编号为XSS-4242，编号说明写作<script>alert(1)</script>。
 """
 # A long document whose fact sits far below the fold, so the document view must scroll to it.
 LONG_DOC = "瓯海区长篇测试文件\n\n一、背景\n" + "".join(
@@ -57,18 +58,29 @@ LONG_ANSWER = "七十七亿元"
 XSS_QUESTION = "转义测试专用编号XSS-4242是什么通知？"
 
 
-def write_fixture_corpus(corpus: Path) -> Path:
-    """Write the small test corpus (two plans, an HTML-injection document, a long document)."""
+# Filing fields of the two plans (sidecars), for the library table and the chat's filing filter.
+FIXTURE_META = {
+    "wenzhou.txt": {"发文机关": "温州市人民政府", "文号": "温政发〔2021〕7号", "成文日期": "2021年8月2日", "文种": "规划"},
+    "wenling.txt": {"发文机关": "温岭市科学技术局", "文号": "温岭科〔2022〕3号", "成文日期": "2022年1月5日", "文种": "通知"},
+}
+
+
+def write_fixture_corpus(corpus: Path, with_meta: bool = False) -> Path:
+    """Write the small test corpus (two plans, an HTML-injection document, a long document); with
+    ``with_meta``, the plans' filing fields (:data:`FIXTURE_META`) as sidecars."""
     corpus.mkdir(parents=True, exist_ok=True)
     for name, text in (("wenzhou.txt", WENZHOU_PLAN), ("wenling.txt", WENLING_PLAN),
                        ("xss.txt", XSS_DOC), ("long.txt", LONG_DOC)):
         (corpus / name).write_text(text, encoding="utf-8")
+    if with_meta:
+        for name, meta in FIXTURE_META.items():
+            (corpus / f"{name}.meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return corpus
 
 
-def fixture_settings(folder: Path, **changes) -> Settings:
+def fixture_settings(folder: Path, with_meta: bool = False, **changes) -> Settings:
     """Settings for a fixture corpus and index inside ``folder``."""
-    corpus = write_fixture_corpus(folder / "corpus")
+    corpus = write_fixture_corpus(folder / "corpus", with_meta)
     base = Settings(corpus_dir=corpus, store_dir=folder / "store", embedder="fake", chunk_size=120, chunk_overlap=20,
                     frame_ancestors=LOOPBACK_FRAME_ANCESTORS)
     return base.replace(**changes) if changes else base

@@ -38,7 +38,7 @@ from web.feedback import FeedbackStore
 def app_server(tmp_path_factory):
     """The app over the fixture corpus on a free loopback port: (base URL, answerer)."""
     folder = tmp_path_factory.mktemp("browser-app")
-    settings = fixture_settings(folder)
+    settings = fixture_settings(folder, with_meta=True)
     answerer = build_fixture_answerer(settings)
     with serve_app(create_app(settings, answerer, feedback_db=folder / "feedback.sqlite3")) as url:
         yield url, answerer
@@ -79,7 +79,7 @@ def host_of(url: str) -> str:
 
 
 def assert_cited_mark_shown(page, answerer) -> None:
-    """The document view marks exactly the cited span and has scrolled it into view."""
+    """The document view marks exactly the cited span, one sentence, and has scrolled it into view."""
     page.wait_for_load_state("load")
     query = parse_qs(urlsplit(page.url).query)
     doc_id = urlsplit(page.url).path.rsplit("/doc/", 1)[1]
@@ -87,6 +87,7 @@ def assert_cited_mark_shown(page, answerer) -> None:
     mark = page.locator("mark#cited")
     assert mark.count() == 1
     assert mark.text_content() == answerer.documents[doc_id].text[start:end]
+    assert "\n" not in mark.text_content().strip() and mark.text_content().count("。") <= 1, "more than a sentence"
     page.wait_for_function(
         "() => { const r = document.getElementById('cited').getBoundingClientRect();"
         " return r.top >= 0 && r.top < window.innerHeight; }", timeout=30_000)
@@ -97,8 +98,8 @@ def test_chat_page_answers_and_source_opens_highlighted_document(app_server, con
     page = context.new_page()
     page.goto(url)
     link = ask_in_chat_page(page, FACT_QUESTION)
-    answer = page.locator("#qa-chatbot .qa-answer").last
-    assert FACT_ANSWER in answer.text_content()
+    answer = page.locator("#qa-chatbot .qa-lead").last
+    assert FACT_ANSWER in answer.locator("strong").first.text_content()
     assert link.text_content().startswith("[1]") and "温州市科技创新规划" in link.text_content()
     assert page.locator("#qa-chatbot .qa-quote").first.text_content().strip()
     with context.expect_page() as opened:
@@ -118,12 +119,13 @@ def test_chat_page_follow_up_filter_and_new_conversation(app_server, context):
     page.locator("#qa-send").click()
     searched = page.locator("#qa-chatbot .qa-searched")
     searched.wait_for(timeout=60_000)
+    page.locator("#qa-chatbot .qa-sources").nth(1).wait_for(timeout=60_000)  # the answer is complete
     assert searched.text_content().startswith("检索问题：") and "温岭" in searched.text_content()
     page.locator("#qa-new").click()
-    page.wait_for_function("() => document.querySelectorAll('#qa-chatbot .qa-answer').length === 0", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#qa-chatbot .qa-lead').length === 0", timeout=30_000)
     # A source far down a long document: the document view scrolls to it.
     link = ask_in_chat_page(page, LONG_QUESTION)
-    assert LONG_ANSWER in page.locator("#qa-chatbot .qa-answer").last.text_content()
+    assert LONG_ANSWER in page.locator("#qa-chatbot .qa-lead").last.text_content()
     with context.expect_page() as opened:
         link.click()
     assert_cited_mark_shown(opened.value, answerer)
@@ -156,7 +158,7 @@ def test_widget_embedded_in_another_page_answers_with_sources(app_server, contex
     frame = open_widget(page, FACT_QUESTION)
     iframe_src = page.locator("#policyqa-panel iframe").get_attribute("src")
     assert iframe_src.startswith(url + "widget?")
-    assert FACT_ANSWER in frame.locator(".qa-bot .qa-answer").last.text_content()
+    assert FACT_ANSWER in frame.locator(".qa-bot .qa-lead strong").last.text_content()
     source = frame.locator(".qa-bot .qa-source").first
     assert source.get_attribute("href").startswith(url + "doc/wenzhou.txt?")
     with context.expect_page() as opened:
@@ -169,7 +171,7 @@ def test_widget_embedded_in_another_page_answers_with_sources(app_server, contex
     assert "<script>alert(1)</script>" in frame.locator(".qa-bot").nth(1).locator(".qa-quote").first.text_content()
     assert context.dialogs == []
     # Feedback from the widget is accepted.
-    frame.locator(".qa-bot").first.get_by_role("button", name="👎 没用").click()
+    frame.locator(".qa-bot").first.get_by_role("button", name="没用").click()
     frame.locator(".qa-bot").first.locator(".qa-feedback-note").filter(has_text="谢谢反馈").wait_for(timeout=30_000)
 
 
@@ -183,7 +185,7 @@ def test_no_request_leaves_the_app_or_the_embedding_page(app_server, context, em
         link.click()
     opened.value.wait_for_load_state("load")
     page.get_by_role("tab", name="文件库").click()
-    page.locator("#qa-library").filter(has_text="wenzhou.txt").wait_for(timeout=30_000)
+    page.locator("#qa-library").filter(has_text="温州市科技创新规划").wait_for(timeout=30_000)
     embed = context.new_page()
     embed.goto(embed_page_url)
     open_widget(embed, FACT_QUESTION)
@@ -208,12 +210,12 @@ def test_feedback_and_library_upload_in_the_chat_page(browser, tmp_path):
         page.goto(url)
         ask_in_chat_page(page, FACT_QUESTION)
         page.locator("#qa-chatbot button[aria-label='Dislike']").last.click()
-        page.get_by_text("已记录👎").wait_for(timeout=30_000)
+        page.get_by_text("已记录：没用").wait_for(timeout=30_000)
         page.get_by_label("补充说明（可选）").fill("应该引用温州规划的指标表")
         page.get_by_role("button", name="提交说明").click()
         page.get_by_text("已记录说明").wait_for(timeout=30_000)
         page.get_by_role("tab", name="文件库").click()
-        page.get_by_text("上传或删除文件").click()
+        page.get_by_text("上传、删除与回收站").click()
         page.get_by_label("管理员令牌").fill("tok")
         page.locator("input[type=file][multiple]").set_input_files(str(upload))
         page.get_by_text("新区规划.txt").first.wait_for(timeout=30_000)
@@ -230,6 +232,6 @@ def test_feedback_and_library_upload_in_the_chat_page(browser, tmp_path):
 
 
 def test_screenshots_exist_in_the_docs():
-    for name in ("chat.png", "widget.png"):
+    for name in ("chat.png", "widget.png", "document.png", "library.png"):
         path = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / name
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"missing {path}"

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
+from answer.lead import CitedSentence, Lead, answer_pieces, cited_sentences, lead_sentence
 from answer.types import Answer, Citation
 from ingest.types import Chunk, Document
+from web.catalog import library_rows  # noqa: F401 - the library table, shown by app.py
+from web.docview import document_page_html  # noqa: F401 - the document view, served by web.routes
 
 QUOTE_SHOWN_CHARS = 160
+CONTEXT_CHARS = 40  # of the passage shown before a cited sentence the lead already states
+SENTENCE_SHOWN_CHARS = 200  # a cited sentence longer than this is cut around its highlight
 DRAFT_NOTICE = "（正在生成：引用核对后显示最终回答和出处）"
 EXAMPLE_QUESTIONS = (
     "到2025年温州高能级创新平台累计要达到多少家？",
@@ -72,16 +78,64 @@ def citation_json(citation: Citation, base_url: str) -> dict[str, Any]:
     }
 
 
+def sentence_json(sentence: CitedSentence, doc_id: str, base_url: str) -> dict[str, Any]:
+    """The cited sentence of a citation as the JSON API returns it (``marks``: offsets in ``text`` to highlight).
+
+    Example:
+        >>> sentence_json(CitedSentence(5, 9, "达到30", ((2, 4),)), "a.txt", "http://h/")["url"]
+        'http://h/doc/a.txt?start=5&end=9#cited'
+    """
+    return {"text": sentence.text, "start": sentence.start, "end": sentence.end,
+            "marks": [list(m) for m in sentence.marks], "url": base_url + doc_path(doc_id, sentence.start, sentence.end)}
+
+
+def supporting_pieces(answer: Answer) -> list[tuple[str, tuple[int, ...]]]:
+    """The answer's quoted pieces after the lead's, as read (no row or card marks), with their citation numbers."""
+    if answer.abstained:
+        return []
+    return [(p.plain, p.refs) for p in answer_pieces(answer.text)[1:]]
+
+
+def display_text(answer: Answer, lead: Lead | None = None) -> str:
+    """What a person reads, as plain text: the lead (figures in ``**bold**``) and the supporting pieces, with ``[n]``.
+
+    Example:
+        >>> display_text(Answer("多少家？", "表1｜数量#（家）：2025年 30家[1] 另有平台4家。[2]", (), (), False, 1.0))
+        '数量 — 2025年：**30家**[1]\\n另有平台4家。[2]'
+    """
+    lead = lead or lead_sentence(answer)
+    lines = [lead.markdown() + "".join(f"[{n}]" for n in lead.refs)]
+    lines += [text + "".join(f"[{n}]" for n in refs) for text, refs in supporting_pieces(answer)]
+    return "\n".join(lines)
+
+
 def answer_json(answer: Answer, base_url: str) -> dict[str, Any]:
-    """The JSON body of ``POST /api/ask`` for ``answer``."""
+    """The JSON body of ``POST /api/ask`` for ``answer``.
+
+    ``answer`` is the answer text with ``[n]`` markers (as quoted); ``lead`` is the sentence to show
+    first (``lead_segments``: its runs, bold or not), ``display`` the readable text (lead and
+    supporting pieces); each citation's ``sentence`` is the sentence it is cited for.
+    """
+    lead = lead_sentence(answer)
+    sentences = cited_sentences(answer, answer.citations + answer.related)
+
+    def with_sentence(citation: Citation) -> dict[str, Any]:
+        return {**citation_json(citation, base_url),
+                "sentence": sentence_json(sentences[citation.n], citation.doc_id, base_url)}
+
     return {
         "question": answer.question,
         "searched_question": answer.searched_question or answer.question,
         "answer": answer.text,
+        "lead": lead.text,
+        "lead_segments": [{"text": text, "strong": bold} for text, bold in lead.segments()],
+        "lead_refs": list(lead.refs),
+        "supporting": [{"text": text, "refs": list(refs)} for text, refs in supporting_pieces(answer)],
+        "display": display_text(answer, lead),
         "abstained": answer.abstained,
         "notice": answer.notice,
-        "citations": [citation_json(c, base_url) for c in answer.citations],
-        "related": [citation_json(c, base_url) for c in answer.related],
+        "citations": [with_sentence(c) for c in answer.citations],
+        "related": [with_sentence(c) for c in answer.related],
         "latency_ms": round(answer.latency_ms, 1),
     }
 
@@ -136,8 +190,72 @@ def inline_html(text: str) -> str:
     return html.escape(text).replace("\r", "").replace("\n", "<br>")
 
 
-def _source_item_html(citation: Citation, root_path: str) -> str:
-    href = html.escape(f"{root_path}/{doc_path(citation.doc_id, citation.start, citation.end)}")
+def readable_error(message: str) -> str:
+    """An error message as staff read it: the Chinese sentence, without the English gloss in brackets.
+
+    Example:
+        >>> readable_error("问题过长（600 字，上限 500 字）：请缩短后再问。(The question has 600 characters.)")
+        '问题过长（600 字，上限 500 字）：请缩短后再问。'
+    """
+    chinese = re.sub(r"\s*\([A-Za-z][^()]*\)\s*$", "", message.strip())
+    return chinese or message
+
+
+def notice_html(text: str) -> str:
+    """A short notice in the chat (an error said plainly, a filter that matched nothing).
+
+    Example:
+        >>> notice_html("没有<文件>")
+        '<div class="qa-notice">没有&lt;文件&gt;</div>'
+    """
+    return f'<div class="qa-notice">{inline_html(text)}</div>'
+
+
+def marked_html(text: str, marks: Sequence[tuple[int, int]], tag: str = "mark") -> str:
+    """Escape ``text`` on one line with the spans ``marks`` wrapped in ``<tag>``.
+
+    Example:
+        >>> marked_html("达到<30家>", [(3, 6)])
+        '达到&lt;<mark>30家</mark>&gt;'
+    """
+    out, at = [], 0
+    for start, end in sorted(marks):
+        if start < at:
+            continue
+        out += [inline_html(text[at:start]), f"<{tag}>{inline_html(text[start:end])}</{tag}>"]
+        at = end
+    return "".join(out) + inline_html(text[at:])
+
+
+def _refs_html(refs: Sequence[int]) -> str:
+    return "".join(f'<sup class="qa-ref">[{n}]</sup>' for n in refs)
+
+
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two texts say the same words (punctuation and spacing aside).
+
+    Example:
+        >>> same_words("达到30家。", "达到 30家"), same_words("达到30家", "到2025年达到30家")
+        (True, False)
+    """
+    return _NOT_WORDS.sub("", a) == _NOT_WORDS.sub("", b)
+
+
+def _context_before(citation: Citation, sentence: CitedSentence) -> str:
+    """Up to :data:`CONTEXT_CHARS` of the passage before the cited sentence (from its line)."""
+    at = sentence.start - citation.start
+    if at <= 0 or at > len(citation.quote):
+        return ""
+    before = citation.quote[:at]
+    before = before[before.rfind("\n") + 1:]
+    return ("…" + before[-CONTEXT_CHARS:]) if len(before) > CONTEXT_CHARS else before
+
+
+def _source_item_html(citation: Citation, sentence: CitedSentence, root_path: str, lead_text: str = "") -> str:
+    href = html.escape(f"{root_path}/{doc_path(citation.doc_id, sentence.start, sentence.end)}")
     parts = [
         f'<a class="qa-source" href="{href}" target="_blank" rel="noopener">'
         f"[{citation.n}] {inline_html(citation.title or citation.doc_id)}</a>"
@@ -146,36 +264,73 @@ def _source_item_html(citation: Citation, root_path: str) -> str:
         parts.append(f' <span class="qa-docno">{inline_html(citation.doc_number)}</span>')
     if citation.heading_path:
         parts.append(f'<br><small class="qa-heading">{inline_html(citation.heading_path)}</small>')
-    parts.append(f'<blockquote class="qa-quote">{html.escape(shorten(citation.quote))}</blockquote>')
+    text = sentence.text
+    marks = list(sentence.marks)
+    if len(text) > SENTENCE_SHOWN_CHARS:  # keep the highlighted part in view
+        first = marks[0][0] if marks else 0
+        cut = max(0, min(first - 40, len(text) - SENTENCE_SHOWN_CHARS))
+        text = ("…" if cut else "") + text[cut:cut + SENTENCE_SHOWN_CHARS] + "…"
+        shift = cut - (1 if cut else 0)
+        marks = [(s - shift, e - shift) for s, e in marks if s >= cut and e <= cut + SENTENCE_SHOWN_CHARS]
+    context = ""
+    if lead_text and same_words(lead_text, sentence.text):  # the lead already says it: show where it stands
+        before = _context_before(citation, sentence)
+        context = f'<span class="qa-context">{inline_html(before)}</span>' if before else ""
+        marks = [(0, len(text))]
+    parts.append(f'<blockquote class="qa-quote">{context}{marked_html(text, marks)}</blockquote>')
     return "<li>" + "".join(parts) + "</li>"
 
 
-def sources_html(citations: Sequence[Citation], heading: str, root_path: str = "") -> str:
-    """A numbered list of sources (one HTML block, no blank lines) for the chat page."""
+def sources_html(citations: Sequence[Citation], heading: str, root_path: str = "",
+                 sentences: Mapping[int, CitedSentence] | None = None, lead_text: str = "") -> str:
+    """A numbered list of sources (one HTML block, no blank lines) for the chat page: each links to
+    the document view at its cited sentence and shows that sentence with the answer's figure marked."""
     if not citations:
         return ""
-    items = "".join(_source_item_html(c, root_path) for c in citations)
+    sentences = sentences or {}
+    items = "".join(
+        _source_item_html(c, sentences.get(c.n) or CitedSentence(c.start, c.end, shorten(c.quote)), root_path, lead_text)
+        for c in citations
+    )
     return f'<div class="qa-sources"><b>{html.escape(heading)}</b><ol class="qa-source-list">{items}</ol></div>'
 
 
+def lead_html(lead: Lead) -> str:
+    """The lead sentence, figures in ``<strong>``, then its ``[n]`` references.
+
+    Example:
+        >>> lead_html(Lead("达到30家。", ((2, 5),), (1,)))
+        '<div class="qa-lead">达到<strong>30家</strong>。<sup class="qa-ref">[1]</sup></div>'
+    """
+    return f'<div class="qa-lead">{marked_html(lead.text, lead.strong, "strong")}{_refs_html(lead.refs)}</div>'
+
+
 def answer_html(answer: Answer, root_path: str = "", text: str | None = None) -> str:
-    """The assistant message of the chat page: searched question, answer, sources.
+    """The assistant message of the chat page: searched question, the lead sentence, the supporting
+    pieces (each with its ``[n]``), then the sources with their cited sentences.
 
     Args:
-        text: show this (a streamed prefix of the answer) instead of the full text, without sources.
+        text: show this (a streamed prefix of the answer) instead of the full answer, without sources.
     """
     parts = []
     if answer.searched_question and answer.searched_question != answer.question:
         parts.append(f'<div class="qa-searched">检索问题：{inline_html(answer.searched_question)}</div>')
-    shown = answer.text if text is None else text
-    parts.append(f'<div class="qa-answer">{inline_html(shown)}</div>')
+    lead = lead_sentence(answer)
+    if text is not None:
+        parts.append(f'<div class="qa-lead qa-draft">{inline_html(text)}</div>')
+    else:
+        parts.append(lead_html(lead))
+        support = supporting_pieces(answer)
+        if support:
+            items = "".join(f"<li>{inline_html(t)}{_refs_html(r)}</li>" for t, r in support)
+            parts.append(f'<ul class="qa-answer">{items}</ul>')
     if answer.notice:
         parts.append(f'<div class="qa-notice">{inline_html(answer.notice)}</div>')
     if text is None:
-        if answer.abstained:
-            parts.append(sources_html(answer.related, "可能相关的段落", root_path))
-        else:
-            parts.append(sources_html(answer.citations, "来源", root_path))
+        shown = answer.related if answer.abstained else answer.citations
+        sentences = cited_sentences(answer, shown)
+        heading = "可能相关的段落" if answer.abstained else "来源"
+        parts.append(sources_html(shown, heading, root_path, sentences, "" if answer.abstained else lead.text))
     return "".join(parts)
 
 
@@ -229,70 +384,3 @@ def stream_prefixes(text: str, pieces: int = 8) -> list[str]:
         return [""]
     step = max(1, -(-len(text) // pieces))
     return [text[: i + step] for i in range(0, len(text), step)]
-
-
-def _span(document: Document, start: int | None, end: int | None) -> tuple[int, int] | None:
-    if start is None or end is None:
-        return None
-    start, end = max(0, start), min(len(document.text), end)
-    return (start, end) if start < end else None
-
-
-DOC_PAGE_CSS = """
-body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:0;
-background:#f6f8fa;color:#1f2328}
-main{max-width:860px;margin:0 auto;padding:16px;background:#fff;min-height:100vh;box-sizing:border-box}
-h1{font-size:1.3rem;line-height:1.5}dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;
-font-size:.9rem;color:#57606a}dd{margin:0}.text{white-space:pre-wrap;line-height:1.8;word-break:break-word}
-mark{background:#fff3a3;padding:2px 0;scroll-margin-top:30vh}.cited-note{font-size:.9rem;color:#57606a}
-"""
-
-
-def document_page_html(document: Document, start: int | None = None, end: int | None = None) -> str:
-    """The full-document view: escaped text, the cited span in ``<mark id="cited">``, scrolled to.
-
-    Example:
-        >>> page = document_page_html(Document("a.txt", "a.txt", "T", "前<b>引文</b>后", "0"), 4, 6)
-        >>> '<mark id="cited">引文</mark>' in page and "&lt;b&gt;" in page
-        True
-    """
-    meta = document.meta or {}
-    rows = "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(meta[k]))}</dd>"
-        for k in ("文号", "发文机关", "成文日期", "文种")
-        if meta.get(k)
-    )
-    rows += f"<dt>文件</dt><dd>{html.escape(document.doc_id)}</dd>"
-    span = _span(document, start, end)
-    text = document.text
-    if span:
-        body = (
-            html.escape(text[: span[0]])
-            + f'<mark id="cited">{html.escape(text[span[0]:span[1]])}</mark>'
-            + html.escape(text[span[1]:])
-        )
-        note = '<p class="cited-note">黄色标出的是被引用的段落。</p>'
-        script = "<script>var m=document.getElementById('cited');if(m){m.scrollIntoView({block:'center'});}</script>"
-    else:
-        body, note, script = html.escape(text), "", ""
-    title = html.escape(document.title or document.doc_id)
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title><style>{DOC_PAGE_CSS}</style></head><body><main>"
-        f"<h1>{title}</h1><dl>{rows}</dl>{note}<div class=\"text\">{body}</div></main>{script}</body></html>"
-    )
-
-
-def library_rows(documents: Mapping[str, Document], counts: Mapping[str, int]) -> list[list[Any]]:
-    """Rows of the document library table: file, title, 文号, 成文日期, chunk count."""
-    return [
-        [
-            d.doc_id,
-            d.title,
-            (d.meta or {}).get("文号", ""),
-            (d.meta or {}).get("成文日期", ""),
-            counts.get(d.doc_id, 0),
-        ]
-        for d in sorted(documents.values(), key=lambda d: d.doc_id)
-    ]

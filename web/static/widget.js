@@ -26,6 +26,77 @@
 
   function scrollDown() { messages.scrollTop = messages.scrollHeight; }
 
+  // Bring the start of a message to the top of the message list (a new answer is read from its start).
+  function scrollToStart(node) {
+    messages.scrollTop = Math.max(0, node.offsetTop - messages.offsetTop - 8);
+  }
+
+  // Inline SVG icons (no emoji: Linux desktops without an emoji font show empty boxes).
+  var ICONS = {
+    up: "M2 7h3v8H2zM6 15h6.2c.7 0 1.3-.5 1.5-1.2l1.2-4.6c.2-.9-.5-1.7-1.4-1.7H10l.6-3c.1-.8-.5-1.5-1.3-1.5L6 7z",
+    down: "M2 1h3v8H2zM6 1h6.2c.7 0 1.3.5 1.5 1.2l1.2 4.6c.2.9-.5 1.7-1.4 1.7H10l.6 3c.1.8-.5 1.5-1.3 1.5L6 9z",
+    copy: "M5 1h8a1 1 0 011 1v9h-1.5V2.5H5zM2 4h8a1 1 0 011 1v9a1 1 0 01-1 1H2a1 1 0 01-1-1V5a1 1 0 011-1zm.5 1.5v8h7v-8z"
+  };
+  function iconButton(icon, label, title) {
+    var button = el("button", "qa-icon-button");
+    button.type = "button";
+    button.title = title || label;
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("width", "14");
+    svg.setAttribute("height", "14");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[icon]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    button.appendChild(svg);
+    button.appendChild(el("span", "", label));
+    return button;
+  }
+
+  // Text with highlighted spans ([start, end] offsets) as DOM nodes; text only, never HTML.
+  function marked(className, text, marks, tag) {
+    var box = el("span", className);
+    var at = 0;
+    (marks || []).slice().sort(function (a, b) { return a[0] - b[0]; }).forEach(function (m) {
+      if (m[0] < at) return;
+      box.appendChild(document.createTextNode(text.slice(at, m[0])));
+      box.appendChild(el(tag || "mark", "", text.slice(m[0], m[1])));
+      at = m[1];
+    });
+    box.appendChild(document.createTextNode(text.slice(at)));
+    return box;
+  }
+
+  function refs(numbers) {
+    return el("sup", "qa-ref", (numbers || []).map(function (n) { return "[" + n + "]"; }).join(""));
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    var area = el("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok ? Promise.resolve() : Promise.reject(new Error("复制失败，请手动选择文字复制"));
+  }
+
+  function plainAnswer(data) {
+    var lines = [(data.display || data.answer || "").replace(/\*\*/g, "")];
+    var sources = data.abstained ? (data.related || []) : (data.citations || []);
+    if (sources.length) lines.push("来源：");
+    sources.forEach(function (c) {
+      lines.push("[" + c.n + "] " + (c.title || c.doc_id) + (c.doc_number ? "（" + c.doc_number + "）" : ""));
+    });
+    return lines.join("\n");
+  }
+
   function postJSON(url, body) {
     return fetch(url, {
       method: "POST",
@@ -39,21 +110,28 @@
     });
   }
 
-  function sourceList(items, heading) {
+  function words(text) { return (text || "").replace(/[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20.,;:!?"'()]+/g, ""); }
+
+  function sourceList(items, heading, lead) {
     var box = el("div", "qa-sources");
     box.appendChild(el("div", "qa-sources-title", heading));
     var list = el("ol");
     items.forEach(function (c) {
       var item = el("li");
       var link = el("a", "qa-source", "[" + c.n + "] " + (c.title || c.doc_id));
-      if (/^https?:\/\//.test(c.url || "")) link.href = c.url;
+      var target = (c.sentence && c.sentence.url) || c.url || "";
+      if (/^https?:\/\//.test(target)) link.href = target;
       link.target = "_blank";
       link.rel = "noopener";
       item.appendChild(link);
       if (c.doc_number) item.appendChild(el("span", "qa-docno", c.doc_number));
       if (c.heading_path) item.appendChild(el("span", "qa-heading", c.heading_path));
-      var quote = (c.quote || "").replace(/\s+/g, " ");
-      item.appendChild(el("blockquote", "qa-quote", quote.length > 160 ? quote.slice(0, 159) + " …" : quote));
+      var sentence = c.sentence || { text: (c.quote || "").slice(0, 200), marks: [] };
+      var quote = el("blockquote", "qa-quote");
+      // The lead already states this sentence: mark it whole rather than repeat it as plain text.
+      var marks = lead && words(lead) === words(sentence.text) ? [[0, sentence.text.length]] : sentence.marks;
+      quote.appendChild(marked("", sentence.text, marks));
+      item.appendChild(quote);
       list.appendChild(item);
     });
     box.appendChild(list);
@@ -62,10 +140,14 @@
 
   function feedbackBar(data, history) {
     var bar = el("div", "qa-feedback");
-    var up = el("button", "", "👍 有用");
-    var down = el("button", "", "👎 没用");
-    up.type = down.type = "button";
-    up.title = "有帮助"; down.title = "没有帮助";
+    var up = iconButton("up", "有用", "有帮助");
+    var down = iconButton("down", "没用", "没有帮助");
+    var copy = iconButton("copy", "复制", "复制回答和出处");
+    copy.classList.add("qa-copy");
+    copy.addEventListener("click", function () {
+      copyText(plainAnswer(data)).then(function () { note.textContent = "已复制"; })
+        .catch(function (error) { note.textContent = error.message; });
+    });
     var note = el("span", "qa-feedback-note");
     var feedbackId = null;
     function rate(rating, button) {
@@ -93,12 +175,14 @@
               .catch(function (error) { note.textContent = error.message; });
           });
           bar.appendChild(comment);
+          comment.scrollIntoView({ block: "nearest" });
+          comment.focus({ preventScroll: true });
         }
       }).catch(function (error) { note.textContent = error.message; });
     }
     up.addEventListener("click", function () { rate("up", up); });
     down.addEventListener("click", function () { rate("down", down); });
-    bar.appendChild(up); bar.appendChild(down); bar.appendChild(note);
+    bar.appendChild(up); bar.appendChild(down); bar.appendChild(copy); bar.appendChild(note);
     return bar;
   }
 
@@ -107,12 +191,25 @@
     if (data.searched_question && data.searched_question !== data.question) {
       bubble.appendChild(el("div", "qa-searched", "检索问题：" + data.searched_question));
     }
-    bubble.appendChild(el("div", "qa-answer", data.answer));
+    var segments = data.lead_segments || [{ text: data.lead || data.answer, strong: false }];
+    var lead = el("div", "qa-lead");
+    segments.forEach(function (s) { lead.appendChild(s.strong ? el("strong", "", s.text) : document.createTextNode(s.text)); });
+    if (data.lead_refs && data.lead_refs.length) lead.appendChild(refs(data.lead_refs));
+    bubble.appendChild(lead);
+    if (data.supporting && data.supporting.length) {
+      var support = el("ul", "qa-answer");
+      data.supporting.forEach(function (p) {
+        var item = el("li", "", p.text);
+        item.appendChild(refs(p.refs));
+        support.appendChild(item);
+      });
+      bubble.appendChild(support);
+    }
     if (data.notice) bubble.appendChild(el("div", "qa-notice", data.notice));
     if (data.abstained && data.related && data.related.length) {
       bubble.appendChild(sourceList(data.related, "可能相关的段落"));
     } else if (data.citations && data.citations.length) {
-      bubble.appendChild(sourceList(data.citations, "来源"));
+      bubble.appendChild(sourceList(data.citations, "来源", data.lead));
     }
     bubble.appendChild(feedbackBar(data, history));
   }
@@ -173,7 +270,8 @@
     question = question.trim();
     if (!question) return;
     if (hint) { hint.remove(); hint = null; }
-    messages.appendChild(el("div", "qa-msg qa-user", question));
+    var asking = el("div", "qa-msg qa-user", question);
+    messages.appendChild(asking);
     var bubble = el("div", "qa-msg qa-bot", "正在查找…");
     messages.appendChild(bubble);
     scrollDown();
@@ -183,12 +281,19 @@
       .then(function (data) {
         asked.push(question);
         showAnswer(bubble, data, history);
+        scrollToStart(asking);
+        return true;
       })
       .catch(function (error) {
         bubble.textContent = "";
-        bubble.appendChild(el("div", "qa-error", error.message || "请求失败"));
+        var message = (error.message || "请求失败").replace(/\s*\([A-Za-z][^()]*\)\s*$/, "");
+        bubble.appendChild(el("div", "qa-error", message));
       })
-      .then(function () { send.disabled = false; scrollDown(); input.focus(); });
+      .then(function (answered) {
+        send.disabled = false;
+        if (!answered) scrollDown();
+        input.focus({ preventScroll: true });
+      });
   }
 
   form.addEventListener("submit", function (event) {
