@@ -4,8 +4,8 @@ The extractive answer text is a run of quoted pieces, each followed by its ``[n]
 quoted table row still carries the index's row form (``caption｜label：header value；…``). Here
 that text becomes something staff read at a glance: a :class:`Lead` sentence with the asked
 figure(s) in bold (``全社会R&D经费投入 — 2025年目标：58亿元``; in English for an English
-question), plain supporting pieces without internal markers, and for each citation the one
-sentence of its passage the answer rests on (:func:`cited_sentence`), with the figure to highlight.
+question) and plain supporting pieces without internal markers (:mod:`answer.cited` finds the
+sentence each citation is cited for).
 Pure functions over :class:`~answer.types.Answer`; nothing here changes how answers are chosen.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
 
 from answer.question import is_english
 from answer.types import Answer, Citation
@@ -23,7 +22,6 @@ from ingest.tables import ROW_MARK
 _MARKS = re.compile(r"(?:\[\d+\])+")
 _MARK_NUMBER = re.compile(r"\[(\d+)\]")
 _FOOTNOTE = re.compile(r"[#＃*＊]+")
-_SENTENCE_END = "。！？!?\n"
 _UNITS = "万平方米|平方米|亿元|万元|元|万人|人次|家|个|项|件|人|所|条|名|位|次|批|亩|吨|倍|篇|座|款|台|套|户|天|公里|千米|米|%|％"
 FIGURE = re.compile(
     rf"第\s*\d+\s*[位名]|前\s*\d+(?:\.\d+)?\s*[%％名位]?|\d+(?:[.,]\d+)*\s*(?:{_UNITS})?(?:以上|以下|左右)?"
@@ -32,8 +30,6 @@ FIGURE = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _BARE_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})\s*年?$")
 _TRAILING_UNIT = re.compile(r"\s*[（(][^（）()]{1,8}[）)]\s*$")
-SHORT_QUOTE_CHARS = 220  # a citation this short is itself the cited sentence
-MIN_FRAGMENT_CHARS = 4
 _UNIT_GLOSS = {"亿元": (1e8, "yuan"), "万元": (1e4, "yuan"), "万人": (1e4, "people"), "万平方米": (1e4, "m²")}
 
 
@@ -353,114 +349,7 @@ def _english_lead(first: Piece, question: str, is_row: bool) -> Lead:
     return Lead(text, tuple(strong), first.refs)
 
 
-@dataclass(frozen=True)
-class CitedSentence:
-    """The sentence of a citation's passage the answer rests on: its span in the document
-    (``start``/``end``), its ``text``, and the ``marks`` (offsets in ``text``) to highlight."""
-
-    start: int
-    end: int
-    text: str
-    marks: tuple[tuple[int, int], ...] = ()
-
-
-def _fragments(quoted: str) -> list[str]:
-    text = quoted.replace(CARD_MARK, "")
-    if ROW_MARK in text:
-        text = text.rsplit(ROW_MARK, 1)[-1]
-    whole = [text.strip()]
-    clauses = sorted((c.strip() for c in re.split(r"[，,；;：:]", text)), key=len, reverse=True)
-    return [f for f in whole + clauses if len(f) >= MIN_FRAGMENT_CHARS]
-
-
-def cited_sentence(citation: Citation, quoted: str = "", figures: Sequence[str] = ()) -> CitedSentence:
-    """The sentence of ``citation``'s passage that holds the quoted words (the whole quote when it
-    is short and does not hold them), with the answer's ``figures`` it states, or else the quoted
-    words, marked.
-
-    Example:
-        >>> c = Citation(1, "a.txt", "规划", "", "坚持创新。到2025年，平台数达到30家，进入前列。其他。", 100, 129)
-        >>> s = cited_sentence(c, "到2025年，平台数达到30家", ["30家"])
-        >>> s.text, (s.start, s.end), [s.text[a:b] for a, b in s.marks]
-        ('到2025年，平台数达到30家，进入前列。', (105, 126), ['30家'])
-    """
-    quote = citation.quote
-    found = -1
-    length = 0
-    for fragment in _fragments(quoted) if quoted else []:
-        found = quote.find(fragment)
-        if found >= 0:
-            length = len(fragment)
-            break
-    if found < 0:
-        if len(quote) <= SHORT_QUOTE_CHARS or not quote:
-            start, end = 0, len(quote)
-        else:
-            start, end = _sentence_around(quote, _first_body_sentence(quote))
-    else:
-        start, end = _sentence_around(quote, found, found + length)
-    while start < end and quote[start].isspace():
-        start += 1
-    while end > start and quote[end - 1].isspace():
-        end -= 1
-    text = quote[start:end]
-    if ROW_MARK in text and "：" in text:  # a table row, as read
-        text = plain_text(text)
-        found = -1
-    marks = sorted({(m.start(), m.end()) for f in dict.fromkeys(figures) if f
-                    for m in re.finditer(re.escape(f), text)})
-    if not marks and found >= 0:
-        marks = [(found - start, found - start + length)]
-    return CitedSentence(citation.start + start, citation.start + end, text, tuple(marks))
-
-
-def _first_body_sentence(quote: str) -> int:
-    at = 0
-    if quote.startswith(CARD_MARK):
-        at = quote.find("\n") + 1 if "\n" in quote else 0
-    while at < len(quote) and quote[at].isspace():
-        at += 1
-    return at
-
-
-def _sentence_around(text: str, start: int, end: int | None = None) -> tuple[int, int]:
-    """The sentence of ``text`` holding ``text[start:end]``: from after the last sentence end before
-    it to the next one after it (its punctuation kept)."""
-    end = start if end is None else end
-    begin = max(text.rfind(ch, 0, start) for ch in _SENTENCE_END) + 1
-    stops = [i for i in (text.find(ch, max(end - 1, start)) for ch in _SENTENCE_END) if i >= 0]
-    stop = min(stops) + 1 if stops else len(text)
-    if text[stop - 1:stop] == "\n":
-        stop -= 1
-    return begin, max(stop, end)
-
-
-def cited_sentences(answer: Answer, citations: tuple[Citation, ...] | None = None) -> dict[int, CitedSentence]:
-    """For each citation number, its cited sentence (the quoted piece found in its passage), the
-    lead's bold figures (else the piece's figures) marked; a table row is written as read.
-
-    Example:
-        >>> c = Citation(1, "a.txt", "规划", "", "前文。高新技术企业数量达到4400家。后文。", 0, 22)
-        >>> a = Answer("高新技术企业多少家？", "高新技术企业数量达到4400家[1]", (c,), (), False, 1.0)
-        >>> cited_sentences(a)[1].text
-        '高新技术企业数量达到4400家。'
-    """
-    quoted: dict[int, str] = {}
-    figures: dict[int, list[str]] = {}
-    lead = lead_sentence(answer)
-    for i, piece in enumerate(answer_pieces(answer.text)):
-        shown = piece.plain
-        found = [shown[s:e] for s, e in figure_spans(shown, answer.question)]
-        if i == 0 and lead.strong:
-            found = [re.sub(r"\s*\(.*\)$", "", lead.text[s:e]) for s, e in lead.strong]
-        for n in piece.refs:
-            quoted.setdefault(n, piece.text)
-            figures.setdefault(n, []).extend(found)
-    chosen = answer.citations if citations is None else citations
-    return {c.n: cited_sentence(c, quoted.get(c.n, ""), figures.get(c.n, ())) for c in chosen}
-
-
 __all__ = [
-    "CitedSentence", "Lead", "Piece", "answer_pieces", "cited_sentence", "cited_sentences", "english_figure",
-    "figure_spans", "lead_sentence", "plain_text", "row_fields",
+    "Lead", "Piece", "answer_pieces", "english_figure", "figure_spans", "lead_sentence", "plain_text", "row_fields",
+    "shorten_lead", "split_row",
 ]

@@ -11,7 +11,8 @@ import re
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
-from answer.lead import CitedSentence, Lead, answer_pieces, cited_sentences, lead_sentence
+from answer.cited import CitedSentence, cited_sentences
+from answer.lead import Lead, answer_pieces, lead_sentence
 from answer.types import Answer, Citation
 from ingest.types import Chunk, Document
 from web.catalog import library_rows  # noqa: F401 - the library table, shown by app.py
