@@ -321,14 +321,8 @@ def test_long_history_cannot_tie_up_the_answerer(hostile_app, monkeypatch):
     assert [len(h) for h in histories] == [20]
 
 
-@pytest.fixture()
-def held_app(tmp_path):
-    """An app whose answerer holds every question until the test opens ``gate``: a queue of 2, one worker.
-
-    Yields ``(url, gate)``. Requests the server accepts wait at the gate; the ones it refuses come back
-    at once, so which is which does not depend on how fast or loaded the machine is.
-    """
-    settings = fixture_settings(tmp_path, queue_size=2, concurrency_limit=1)
+def held_answerer(settings):
+    """An answerer over the fixture corpus that holds every question until ``gate`` is set: (answerer, gate)."""
     answerer = build_fixture_answerer(settings)
     original, gate = answerer.ask, threading.Event()
 
@@ -337,6 +331,18 @@ def held_app(tmp_path):
         return original(*args, **kwargs)
 
     answerer.ask = held_ask
+    return answerer, gate
+
+
+@pytest.fixture()
+def held_app(tmp_path):
+    """An app whose answerer holds every question until the test opens ``gate``: a queue of 2, one worker.
+
+    Yields ``(url, gate)``. Requests the server accepts wait at the gate; the ones it refuses come back
+    at once, so which is which does not depend on how fast or loaded the machine is.
+    """
+    settings = fixture_settings(tmp_path, queue_size=2, concurrency_limit=1)
+    answerer, gate = held_answerer(settings)
     try:
         with serve_app(create_app(settings, answerer, feedback_db=tmp_path / "fb.sqlite3")) as url:
             yield url, gate

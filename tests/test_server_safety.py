@@ -24,6 +24,7 @@ import uvicorn
 from app import create_app, main
 from tests.browser_helpers import FACT_ANSWER, FACT_QUESTION, build_fixture_answerer, fixture_settings
 from tests.fakes import FakeEmbedder
+from tests.test_hostile import held_answerer
 from web.feedback import FeedbackStore
 from web.security import escape_markdown
 from web.server import server_config
@@ -76,14 +77,7 @@ def held(tmp_path):
     """An app (queue 4 + 1 worker = 5 API slots, 2 per client) whose answerer holds every question at a
     gate the test opens: accepted requests wait, refused ones come back at once. Yields (port, gate)."""
     settings = fixture_settings(tmp_path, queue_size=4, concurrency_limit=1, per_client_concurrency=2)
-    answerer = build_fixture_answerer(settings)
-    original, gate = answerer.ask, threading.Event()
-
-    def held_ask(*args, **kwargs):
-        gate.wait(120)
-        return original(*args, **kwargs)
-
-    answerer.ask = held_ask
+    answerer, gate = held_answerer(settings)
     try:
         with serve(create_app(settings, answerer, feedback_db=tmp_path / "fb.sqlite3"), settings) as port:
             yield port, gate
