@@ -8,7 +8,7 @@ import time
 from typing import Collection, Sequence
 
 from answer.corroboration import corroborating_sentence
-from answer.extractive import Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
+from answer.extractive import DATE, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
@@ -17,6 +17,7 @@ from answer.followup import rewrite_followup
 from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
 from answer.question import QuestionProfile, asks_itself, profile_question
+from answer.scoring import ScorerWeights, load_weights
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
 from index.steering import document_place, documents_named
@@ -33,7 +34,6 @@ ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
 _RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+|前\s*\d+\s*[%％名位]|\d+\s*[位名](?!数)")
-_DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
 PHRASE_COUNTS_KEPT = 10_000
@@ -88,9 +88,10 @@ def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Chunk]:
 class Answerer:
     """Retrieves passages for a question and composes a short, cited answer (extractive)."""
 
-    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+    def __init__(self, retriever: Retriever, settings: Settings, scorer: ScorerWeights | None = None) -> None:
         self.retriever = retriever
         self.settings = settings
+        self.scorer = scorer or load_weights(settings.scorer_weights or None)
         self.documents = retriever.index.documents
         self._cards = {c.doc_id: c for c in retriever.index.chunks if c.start == 0}
         self._doc_chunks: dict[str, list[Chunk]] = {}
@@ -118,23 +119,12 @@ class Answerer:
         """
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
-        # The LLM's stand-alone rewrite when one is configured; the rules when it fails or keeps the question.
-        searched = rewrite_followup_with_llm(self.settings, question, history)
-        if searched == question:
-            searched = rewrite_followup(question, history)
-        profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
-        profile = dataclasses.replace(profile, quoted=self._rare(profile.quoted))
-        part_texts = split_subquestions(profile.text)  # not the English glossary appended to search_text
-        hits = self._search(profile, part_texts, mode, doc_ids)
-        lexical = self.retriever.index.lexical
-        terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
-        hits = self._with_cards(hits, profile)
-        units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights)
+        searched, profile, part_texts, hits, terms, units = self.candidates(question, history, doc_ids, mode)
         parts = self._question_parts(hits, part_texts)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
-        enumeration = best_enumeration(hits, self.documents, profile, terms.weights)
+        enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration):
             text, citations = self._compose_enumeration(enumeration)
@@ -161,6 +151,25 @@ class Answerer:
         if generate and self.settings.llm_base_url:
             return generate_answer(self.settings, extractive, self.documents, history)
         return extractive
+
+    def candidates(
+        self, question: str, history: Sequence[str] = (), doc_ids: Collection[str] | None = None, mode: str = "hybrid"
+    ) -> tuple[str, QuestionProfile, list[str], list[Hit], TermWeights, list[Unit]]:
+        """The searched question, its profile and parts, the hits, term weights and every candidate
+        unit scored (best first): what an answer is chosen from (and what ``python -m eval tune`` fits on)."""
+        # The LLM's stand-alone rewrite when one is configured; the rules when it fails or keeps the question.
+        searched = rewrite_followup_with_llm(self.settings, question, history)
+        if searched == question:
+            searched = rewrite_followup(question, history)
+        profile = profile_question(searched, question if searched != question and asks_itself(question) else None)
+        profile = dataclasses.replace(profile, quoted=self._rare(profile.quoted))
+        part_texts = split_subquestions(profile.text)  # not the English glossary appended to search_text
+        hits = self._search(profile, part_texts, mode, doc_ids)
+        lexical = self.retriever.index.lexical
+        terms = weigh_terms(lexical.tokenizer.tokens(profile.search_text), lexical.idf, profile.english)
+        hits = self._with_cards(hits, profile)
+        units = score_units(hits[:ANSWER_HITS], self.documents, profile, terms.weights, self.scorer)
+        return searched, profile, part_texts, hits, terms, units
 
     def _rare(self, phrases: Sequence[str]) -> tuple[str, ...]:
         """The quoted phrases few passages hold: a coined term (“2+2+2”) points at its definition,
@@ -225,7 +234,7 @@ class Answerer:
         for text in texts:
             part_profile = profile_question(text)
             weights = weigh_terms(lexical.tokenizer.tokens(part_profile.search_text), lexical.idf, part_profile.english).weights
-            units = score_units(hits[:ANSWER_HITS], self.documents, part_profile, weights)
+            units = score_units(hits[:ANSWER_HITS], self.documents, part_profile, weights, self.scorer)
             parts.append(QuestionPart(part_profile, weights, {(u.hit.chunk.chunk_id, u.start): u.score for u in units}))
         return parts
 
@@ -234,7 +243,7 @@ class Answerer:
         subject = profile.text.strip("？?。 ")
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
-        if not units or units[0].score < self.settings.abstain_threshold:
+        if not units or units[0].score < self.scorer.abstain_threshold:
             return f"资料中未找到能直接回答“{subject}”的内容。"
         contexts = [self._unit_context(u) for u in chosen]
         years = sorted(profile.years)
@@ -256,7 +265,7 @@ class Answerer:
                 return f"资料中未找到该文件的{'、'.join(profile.meta_fields)}，无法回答“{subject}”。"
         if profile.measure and not any(profile.measure.replace("亿元", "亿") in t for t in texts):
             return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
-        if profile.wants_date and not any(_DATE.search(t) for t in texts):
+        if profile.wants_date and not any(DATE.search(t) for t in texts):
             return f"资料中未找到“{subject}”所问的具体日期。"
         if profile.asks_rank and not any(_RANK.search(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的排名。"

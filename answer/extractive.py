@@ -8,10 +8,11 @@ title, with bonuses for a figure when one is asked for and for the years the que
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
 from answer.question import QuestionProfile
+from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.sentences import row_head, split_units
 from index.steering import PLACES, document_place
 from index.types import Hit
@@ -29,27 +30,15 @@ _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 _NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
+DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 _NEXT_STEPS = re.compile(r"下一?步[，,：:]?\s*(?:我局|我们|我市|将)")  # where a reply turns from the year past to its plans
 CONTEXT_CREDIT = 0.5
-NUMBER_BONUS = 0.12
-YEAR_BONUS = 0.08
-YEAR_PENALTY = 0.15
-PLACE_PENALTY = 0.25
-RANK_PRIOR = 0.08
 COMPANION_RATIO = 0.85
-NOVELTY_BONUS = 0.1
 NOVELTY_SCALE = 20
-CARD_PENALTY = 0.3
-CARD_BONUS = 0.25
-LIST_BONUS = 0.04
 LIST_CAP = 5
-COUNT_BONUS = 0.15
-QUOTED_BONUS = 0.2
 _ASIDE = re.compile(r"[（(][^）)]*[）)]|[、“”\s]")
-EXACT_COUNT_BONUS = 0.08
 PARAGRAPH_LABEL_CHARS = 8
 _NOT_WORD = re.compile(r"[\s，。：:；;、]+")
-HEADING_PENALTY = 0.2
 _ACKNOWLEDGEMENT = re.compile(r"收悉(现[将就]?.{0,6}答复如下)?$")  # a reply's "您…所提的《…》收悉。": names the proposal, answers nothing
 _CHINESE_DIGITS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -63,6 +52,7 @@ class Unit:
     end: int
     score: float
     coverage: float
+    features: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def text(self) -> str:
@@ -166,55 +156,76 @@ def score_units(
     documents: Mapping[str, Document],
     profile: QuestionProfile,
     weights: Mapping[str, float],
+    scorer: ScorerWeights,
 ) -> list[Unit]:
-    """Score every unit of every hit; best first."""
+    """Score every unit of every hit by ``scorer``'s weights over its :func:`unit_features`; best first."""
     units = []
-    asked_items = asked_count(profile.count_phrase)
+    question_bigrams = char_bigrams(profile.text)
     for hit in hits:
         chunk = hit.chunk
         document = documents.get(chunk.doc_id)
         title = document.title if document else ""
-        place = document_place(document) if document else ""
         context = f"{title} {chunk.heading_path} {chunk.text}"
-        identity = document_identity(document) if document else ""
+        unit_scope = UnitScope(document, document_place(document) if document else "",
+                               document_identity(document) if document else "", context, question_bigrams)
         for start, end in split_units(chunk.text):
-            text = chunk.text[start:end]
-            subject = unit_subject(chunk.text, start, end)
-            cover = coverage(subject, context, weights)
-            score = cover + RANK_PRIOR / hit.rank + NOVELTY_BONUS * min(1.0, novelty(text, profile.text) / NOVELTY_SCALE)
-            if is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, identity)):
-                score -= HEADING_PENALTY
-            if profile.wants_number and has_figure(text):
-                score += NUMBER_BONUS
-            if profile.wants_year and _YEAR_IN_TEXT.search(text):
-                score += NUMBER_BONUS
-            if text.startswith(CARD_MARK):
-                score += CARD_BONUS if profile.meta_fields else 0.0 if profile.asks_meta else -CARD_PENALTY
-            if profile.wants_list:
-                listed = enumeration_size(text)
-                score += LIST_BONUS * min(listed, asked_items or LIST_CAP)
-                if asked_items and listed == asked_items:
-                    score += EXACT_COUNT_BONUS  # "哪三家" and a sentence naming exactly three
-            if profile.quoted and quotes_phrase(text, profile.quoted):
-                score += QUOTED_BONUS  # the question quotes this unit's words
-            if profile.count_phrase and profile.count_phrase.replace("个方面", "方面") in text:
-                score += COUNT_BONUS
-            if profile.asks_plans and document and not profile.years:
-                said = reporting_years(document, text, chunk.start + start)
-                if said and said == plan_year(document):
-                    score += YEAR_BONUS  # a reply's 下一步 part answers "下一步…"
-            for year in profile.years:
-                if year in text:
-                    score += YEAR_BONUS
-                elif document and reporting_years(document, text, chunk.start + start).startswith(year):
-                    score += YEAR_BONUS / 2  # the year a reply reports on, implied
-                elif re.search(r"20\d\d", text):
-                    score -= YEAR_PENALTY
-            if profile.places and not is_about_places(subject, chunk.text, end, place, profile.places):
-                score -= PLACE_PENALTY
-            units.append(Unit(hit, start, end, score, cover))
+            features = unit_features(hit, start, end, unit_scope, profile, weights)
+            units.append(Unit(hit, start, end, scorer.score(features), features["coverage"], features))
     units.sort(key=lambda u: -u.score)
     return units
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """What every unit of one passage shares: its document, place, identity line and context."""
+
+    document: Document | None
+    place: str
+    identity: str
+    context: str
+    question_bigrams: set[str]
+
+
+def unit_features(
+    hit: Hit, start: int, end: int, scope: UnitScope, profile: QuestionProfile, weights: Mapping[str, float]
+) -> dict[str, float]:
+    """The named features (:data:`answer.scoring.FEATURES`) of the unit ``hit.chunk.text[start:end]``."""
+    chunk, document = hit.chunk, scope.document
+    text = chunk.text[start:end]
+    subject = unit_subject(chunk.text, start, end)
+    is_card = text.startswith(CARD_MARK)
+    listed = enumeration_size(text) if profile.wants_list else 0
+    asked_items = asked_count(profile.count_phrase)
+    features = {
+        "coverage": coverage(subject, scope.context, weights),
+        "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
+        "rank_prior": 1.0 / hit.rank,
+        "novelty": min(1.0, novelty(text, profile.text) / NOVELTY_SCALE),
+        "heading_or_identity": float(is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, scope.identity))),
+        "figure_wanted": float(profile.wants_number and has_figure(text)),
+        "year_wanted": float(profile.wants_year and bool(_YEAR_IN_TEXT.search(text))),
+        "date_wanted": float(profile.wants_date and bool(DATE.search(text))),
+        "card_for_field": float(is_card and bool(profile.meta_fields)),
+        "card_for_content": float(is_card and not profile.asks_meta),
+        "list_items": float(min(listed, asked_items or LIST_CAP)),
+        "list_exact_count": float(bool(asked_items) and listed == asked_items),
+        "quoted_phrase": float(bool(profile.quoted) and quotes_phrase(text, profile.quoted)),
+        "count_phrase": float(bool(profile.count_phrase) and profile.count_phrase.replace("个方面", "方面") in text),
+        "plan_part": 0.0, "year_named": 0.0, "year_implied": 0.0, "year_other": 0.0,
+        "place_mismatch": float(bool(profile.places)
+                                and not is_about_places(subject, chunk.text, end, scope.place, profile.places)),
+    }
+    if profile.asks_plans and document and not profile.years:
+        said = reporting_years(document, text, chunk.start + start)
+        features["plan_part"] = float(bool(said) and said == plan_year(document))  # a reply's 下一步 part
+    for year in profile.years:
+        if year in text:
+            features["year_named"] += 1
+        elif document and reporting_years(document, text, chunk.start + start).startswith(year):
+            features["year_implied"] += 1  # the year a reply reports on, implied
+        elif re.search(r"20\d\d", text):
+            features["year_other"] += 1
+    return features
 
 
 def quotes_phrase(text: str, phrases: Collection[str]) -> bool:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-from answer.extractive import COUNT_BONUS, LIST_BONUS, LIST_CAP, NOVELTY_BONUS, RANK_PRIOR, Unit, asked_count, coverage, enumeration_size
+from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration_size
+from answer.scoring import ScorerWeights
 from answer.question import QuestionProfile
 from index.types import Hit
 from ingest.structure import Heading, find_headings, without_mark
@@ -130,13 +131,14 @@ def best_enumeration(
     documents: Mapping[str, Document],
     profile: QuestionProfile,
     weights: Mapping[str, float],
+    scorer: ScorerWeights,
 ) -> Enumeration | None:
     """The heading group that best answers a list question among the top hits' documents.
 
     A group counts only if it holds at least two items and touches a searched passage (the
     passage sits under its parent or one of its items); it scores by how much of the question
     its parent and item titles cover (the document title counts half), with the same bonuses a
-    listing sentence gets.
+    listing sentence gets (``scorer``'s weights, the listing as a unit of full novelty).
     """
     if not profile.wants_list or profile.meta_fields:
         return None
@@ -163,8 +165,11 @@ def best_enumeration(
             if own < MIN_OWN_COVERAGE and not named:
                 continue  # headings that share nothing with the question: the document's outline, not the list asked for
             context = f"{document.title} {ancestor_titles(headings, items[0])}"
-            score = coverage(" ".join([parent_title, *labels]), context, weights) + NOVELTY_BONUS + RANK_PRIOR / hit.rank
-            score += LIST_BONUS * min(len(items), wanted or LIST_CAP) + (COUNT_BONUS if wanted else 0.0)
+            score = scorer.score({
+                "coverage": coverage(" ".join([parent_title, *labels]), context, weights), "novelty": 1.0,
+                "rank_prior": 1.0 / hit.rank, "list_items": float(min(len(items), wanted or LIST_CAP)),
+                "count_phrase": float(bool(wanted)),
+            })
             if named:
                 score += MARK_WORD_BONUS
             if best is None or score > best.score:

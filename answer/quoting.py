@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from answer.extractive import NUMBER_BONUS, coverage, has_figure, novelty
+from answer.extractive import coverage, has_figure, novelty
 from answer.question import QuestionProfile
 from answer.sentences import is_row_line, split_clauses
 from ingest.pipeline import CARD_MARK
@@ -17,6 +17,7 @@ NOVELTY_CHARS = 2
 HEADER_MATCH = 0.1
 FIELD_MATCH = 0.2
 ENUMERATION_BONUS = 0.03
+FIGURE_BONUS = 0.12  # within one unit, a window stating the figure asked for
 COUNT_ANCHOR_CHARS = 2  # words after the count that the quote must repeat: "五大" + "大孵"(化集群)
 _FIGURE = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十两百千万]+[个家项类大条所名位亿元次批]")
 
@@ -25,7 +26,7 @@ def _window_score(piece: str, weights: Mapping[str, float], profile: QuestionPro
     score = coverage(piece, "", weights)
     figures = len(set(_FIGURE.findall(piece)))
     if profile.wants_number and figures:
-        score += NUMBER_BONUS * (min(figures, 3) if profile.wants_many else 1)
+        score += FIGURE_BONUS * (min(figures, 3) if profile.wants_many else 1)
     if profile.wants_list:
         score += ENUMERATION_BONUS * min(piece.count("、"), 6)
     return score

@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--llm-url", help="OpenAI base URL for the llm configuration (default: llm_base_url, "
                          "else a local llama.cpp server with gemma-3-270m, started and stopped here)")
     compare.add_argument("--limit", type=int, help="only this many questions, spread evenly over the set")
+    suites = commands.add_parser("suites", help="run every suite (bundled, devcorpus, cmrc) and print them side by side")
+    suites.add_argument("--suites", default="bundled,devcorpus,cmrc")
+    suites.add_argument("--out", default="runs/suites")
+    suites.add_argument("--gate", help="JSON {suite: {figure: floor, max_figure: ceiling}}; exit 1 if any is missed")
+    suites.add_argument("--cmrc-paragraphs", type=int, default=120, help="CMRC paragraphs in the corpus (0 = all 848)")
+    tune = commands.add_parser("tune", help="fit the answer scorer's weights; print leave-documents-out figures")
+    tune.add_argument("--suites", default="bundled,devcorpus,cmrc")
+    tune.add_argument("--cmrc-paragraphs", type=int, default=120)
+    tune.add_argument("--write", help="write the weights fitted on all suites here (e.g. answer/data/weights.json)")
     bench = commands.add_parser("bench", help="measure ingestion, query latency, scale and concurrency; write BENCHMARKS.md")
     bench.add_argument("--out", default="BENCHMARKS.md")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -50,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.config)
-        cases = load_qa_set(args.qa)
+        cases = load_qa_set(args.qa) if hasattr(args, "qa") else []
     except (SettingsError, QASetError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -64,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         from eval.bench import run_bench
 
         return run_bench(settings, Path(args.out), args.quick, args.qa)
+    if args.command in ("suites", "tune"):
+        from eval.suite_commands import run_suites, tune
+        from eval.suites import SuiteError, named_suites
+
+        try:
+            chosen = named_suites(args.suites.split(","), args.cmrc_paragraphs)
+        except SuiteError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.command == "tune":
+            return tune(settings, chosen, Path(args.write) if args.write else None)
+        return run_suites(settings, chosen, Path(args.out), args.gate)
     from eval.commands import compare_configurations, report_run, run_and_report
 
     if args.command == "run":

@@ -109,6 +109,7 @@ def test_configured_llm_that_is_down_falls_back_to_the_extractive_answer(setting
 
 def test_a_counted_list_question_prefers_the_sentence_naming_that_many():
     from answer.extractive import score_units
+    from answer.scoring import load_weights
     from answer.question import profile_question
     from index.types import Hit
     from ingest.types import Chunk
@@ -117,7 +118,7 @@ def test_a_counted_list_question_prefers_the_sentence_naming_that_many():
             "支持甲研究中心、乙研究院、丙研究院建设省级新型研发机构。")
     hit = Hit(Chunk("c#0", "c", text, 0, len(text)), 1.0, 1, "lexical")
     weights = {"省级": 1.0, "新型研发机构": 1.0, "研究院": 0.5}
-    units = score_units([hit], {}, profile_question("哪三家研究机构争取建设省级新型研发机构？"), weights)
+    units = score_units([hit], {}, profile_question("哪三家研究机构争取建设省级新型研发机构？"), weights, load_weights())
     assert units[0].text.startswith("支持甲研究中心、乙研究院、丙研究院")
 
 
@@ -220,6 +221,7 @@ def test_a_filing_field_asked_of_two_documents_is_given_for_each(settings, fake_
 
 def test_a_sentence_with_the_term_the_question_quotes_is_preferred():
     from answer.extractive import score_units
+    from answer.scoring import load_weights
     from answer.question import profile_question
     from index.types import Hit
     from ingest.types import Chunk
@@ -229,7 +231,7 @@ def test_a_sentence_with_the_term_the_question_quotes_is_preferred():
     hit = Hit(Chunk("c#0", "c", text, 0, len(text)), 1.0, 1, "lexical")
     weights = {"两大": 1.0, "优势产业": 1.0, "创新高地": 1.0, "特色": 1.0, "2": 0.1}
     question = "“2+2+2”产业里的两大创新高地和两大特色优势产业分别是什么？"
-    units = score_units([hit], {}, profile_question(question), weights)
+    units = score_units([hit], {}, profile_question(question), weights, load_weights())
     assert units[0].text.startswith("围绕“2+2+2”")
 
 

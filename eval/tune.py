@@ -1,0 +1,175 @@
+"""``python -m eval tune``: fit the answer scorer's weights on Q&A suites, leave-documents-out.
+
+For every answerable question the answerer's candidate units are collected with their named
+features (:data:`answer.scoring.FEATURES`) and labelled by whether they hold a gold answer. A
+logistic regression (scikit-learn) learns the weights; its coefficients, scaled so that term
+coverage keeps weight 1 (the other answer rules compare scores as ratios), become the scorer's
+weights. The refusal threshold is the lowest best-unit score that still wrongly refuses at most
+``MAX_WRONG_REFUSALS`` of the answerable training questions.
+
+Figures are leave-documents-out: questions are grouped by their main document, and the weights used
+to rank a question's units were fitted without any question on that document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from answer.engine import Answerer
+from answer.scoring import FEATURES, ScorerWeights
+from answer.types import AnswerError
+from eval.qa import QACase
+from eval.textmatch import normalize_for_match
+
+MAX_WRONG_REFUSALS = 0.03
+FOLDS = 5
+REGULARISATION_C = 1.0
+MAX_UNITS = 60  # the best units by the current weights: what the answer is chosen from
+
+
+@dataclass(frozen=True)
+class QuestionUnits:
+    """One question's candidate units as feature rows, with labels (holds a gold answer)."""
+
+    suite: str
+    case_id: str
+    group: str  # the main document: what leave-documents-out holds out
+    answerable: bool
+    features: np.ndarray  # (units, len(FEATURES))
+    labels: np.ndarray  # (units,) bool
+
+
+def holds_answer(text: str, answers: Sequence[str]) -> bool:
+    """Whether ``text`` holds one of ``answers`` (after the eval's normalisation).
+
+    Example:
+        >>> holds_answer("到2025年达到 4400 家", ["4400家"]), holds_answer("达到30家", ["40家"])
+        (True, False)
+    """
+    normal = normalize_for_match(text)
+    return any(normalize_for_match(a) and normalize_for_match(a) in normal for a in answers)
+
+
+def collect(suite: str, cases: Sequence[QACase], answerer: Answerer) -> list[QuestionUnits]:
+    """Every question's candidate units with features and labels."""
+    names = list(FEATURES)
+    rows = []
+    for case in cases:
+        try:
+            *_, units = answerer.candidates(case.question, case.history)
+        except AnswerError:
+            continue
+        units = units[:MAX_UNITS]
+        features = np.array([[u.features.get(n, 0.0) for n in names] for u in units], dtype=float).reshape(-1, len(names))
+        labels = np.array([case.answerable and holds_answer(u.subject, case.answers) for u in units], dtype=bool)
+        rows.append(QuestionUnits(suite, case.id, f"{suite}:{case.docs[0] if case.docs else case.id}",
+                                  case.answerable, features, labels))
+    return rows
+
+
+def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights) -> ScorerWeights:
+    """Weights fitted on ``questions``, scaled to the hand weights' coverage weight, and a refusal threshold."""
+    from sklearn.linear_model import LogisticRegression
+
+    trainable = [q for q in questions if q.answerable and q.labels.any() and not q.labels.all()]
+    x = np.vstack([q.features for q in trainable])
+    y = np.concatenate([q.labels for q in trainable])
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, class_weight="balanced").fit(x, y)
+    coefficients = dict(zip(FEATURES, model.coef_[0]))
+    scale = hand.weights.get("coverage", 1.0) / coefficients["coverage"] if coefficients["coverage"] > 0 else 1.0
+    weights = {name: round(float(value * scale), 4) for name, value in coefficients.items()}
+    scorer = ScorerWeights(weights, 0.0)
+    return ScorerWeights(weights, refusal_threshold(questions, scorer))
+
+
+def refusal_threshold(questions: Sequence[QuestionUnits], scorer: ScorerWeights) -> float:
+    """The highest best-unit score that wrongly refuses at most ``MAX_WRONG_REFUSALS`` of the
+    answerable questions whose units hold the answer."""
+    best = sorted(_best_score(q, scorer) for q in questions if q.answerable and q.labels.any())
+    if not best:
+        return 0.0
+    allowed = int(MAX_WRONG_REFUSALS * len(best))  # these many lowest are refused: at most the share allowed
+    return math.floor(float(best[allowed]) * 10_000) / 10_000
+
+
+def _scores(question: QuestionUnits, scorer: ScorerWeights) -> np.ndarray:
+    vector = np.array([scorer.weights.get(n, 0.0) for n in FEATURES])
+    return question.features @ vector if len(question.features) else np.zeros(0)
+
+
+def _best_score(question: QuestionUnits, scorer: ScorerWeights) -> float:
+    scores = _scores(question, scorer)
+    return float(scores.max()) if len(scores) else float("-inf")
+
+
+def top_unit_right(question: QuestionUnits, scorer: ScorerWeights) -> bool:
+    """Whether the unit ``scorer`` ranks first holds the answer."""
+    scores = _scores(question, scorer)
+    return bool(len(scores)) and bool(question.labels[int(np.argmax(scores))])
+
+
+def evaluate(questions: Sequence[QuestionUnits], scorer: ScorerWeights) -> dict[str, float | int]:
+    """Top-unit accuracy over answerable questions, refusals (best score under the threshold) of
+    answerable and unanswerable questions."""
+    answerable = [q for q in questions if q.answerable]
+    unanswerable = [q for q in questions if not q.answerable]
+    refused = lambda q: _best_score(q, scorer) < scorer.abstain_threshold  # noqa: E731
+    return {
+        "answerable": len(answerable),
+        "top_unit_right": _share(sum(top_unit_right(q, scorer) and not refused(q) for q in answerable), len(answerable)),
+        "reachable": _share(sum(q.labels.any() for q in answerable), len(answerable)),
+        "wrongly_refused": _share(sum(refused(q) for q in answerable), len(answerable)),
+        "unanswerable": len(unanswerable),
+        "refused_unanswerable": _share(sum(refused(q) for q in unanswerable), len(unanswerable)),
+    }
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def leave_documents_out(questions: Sequence[QuestionUnits], hand: ScorerWeights, folds: int = FOLDS) -> dict[str, dict]:
+    """Per suite: the hand weights, and weights fitted without the question's document (k folds of
+    documents), each evaluated on the held-out questions only."""
+    groups = sorted({q.group for q in questions})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    held_out_scorers = {}
+    for fold in range(folds):
+        training = [q for q in questions if fold_of[q.group] != fold]
+        held_out_scorers[fold] = fit_weights(training, hand)
+    results: dict[str, dict] = {}
+    for suite in sorted({q.suite for q in questions}):
+        mine = [q for q in questions if q.suite == suite]
+        fitted = {"answerable": 0, "unanswerable": 0}
+        parts = [evaluate([q for q in mine if fold_of[q.group] == fold], held_out_scorers[fold]) for fold in range(folds)]
+        for key in ("answerable", "unanswerable"):
+            fitted[key] = sum(p[key] for p in parts)
+        for key, base in (("top_unit_right", "answerable"), ("reachable", "answerable"), ("wrongly_refused", "answerable"),
+                          ("refused_unanswerable", "unanswerable")):
+            fitted[key] = _share(round(sum(p[key] * p[base] for p in parts)), fitted[base])
+        results[suite] = {"hand": evaluate(mine, hand), "fitted (leave-documents-out)": fitted}
+    return results
+
+
+def write_weights(path: Path, scorer: ScorerWeights, note: str, report: Mapping[str, dict]) -> None:
+    """Write the weights file the answerer reads, with how it was fitted and the figures."""
+    data = {"note": note, "abstain_threshold": scorer.abstain_threshold,
+            "weights": {name: scorer.weights.get(name, 0.0) for name in FEATURES}, "leave_documents_out": report}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def format_tune_table(report: Mapping[str, dict]) -> str:
+    """One line per suite and weighting: top-unit accuracy, wrong refusals, unanswerable refused."""
+    lines = [f"{'suite':<10} {'weights':<30} {'answerable':>10} {'top unit right':>15} {'wrongly refused':>16} "
+             f"{'unanswerable refused':>21}"]
+    for suite, rows in report.items():
+        for name, r in rows.items():
+            lines.append(f"{suite:<10} {name:<30} {r['answerable']:>10} {r['top_unit_right']:>15.1%} "
+                         f"{r['wrongly_refused']:>16.1%} {r['refused_unanswerable']:>21.1%}")
+    return "\n".join(lines)
