@@ -38,7 +38,8 @@ from web.feedback import FeedbackStore
 def app_server(tmp_path_factory):
     """The app over the fixture corpus on a free loopback port: (base URL, answerer)."""
     folder = tmp_path_factory.mktemp("browser-app")
-    settings = fixture_settings(folder, with_meta=True)
+    # Every browser test asks from 127.0.0.1: a per-client POST limit for staff would stop the suite midway.
+    settings = fixture_settings(folder, with_meta=True, requests_per_minute=100_000, request_burst=10_000)
     answerer = build_fixture_answerer(settings)
     with serve_app(create_app(settings, answerer, feedback_db=folder / "feedback.sqlite3")) as url:
         yield url, answerer

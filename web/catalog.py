@@ -82,6 +82,20 @@ def filtered_doc_ids(
     return found
 
 
+def sortable_date(date: str) -> str:
+    """A 成文日期 written so that sorting the column as text sorts it by date (``2023-06-29``).
+
+    Example:
+        >>> sortable_date("2023年6月29日"), sortable_date("2021年12月"), sortable_date("不详")
+        ('2023-06-29', '2021-12', '不详')
+    """
+    found = re.match(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?", date)
+    if not found:
+        return date
+    year, month, day = found.groups()
+    return f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else "")
+
+
 def library_rows(documents: Mapping[str, Document], counts: Mapping[str, int]) -> list[list[Any]]:
     """Rows of the library table (:data:`LIBRARY_HEADERS`), newest first: title, 文号, 发文机关, 成文日期, 文种,
     chunks, and the file name last (what staff recognise comes first; the name is often a hash).
@@ -89,11 +103,11 @@ def library_rows(documents: Mapping[str, Document], counts: Mapping[str, int]) -
     Example:
         >>> d = Document("x.txt", "x", "规划", "", "0", {"文号": "温科〔2023〕1号", "成文日期": "2023年1月2日"})
         >>> library_rows({"x.txt": d}, {"x.txt": 3})
-        [['规划', '温科〔2023〕1号', '', '2023年1月2日', '', 3, 'x.txt']]
+        [['规划', '温科〔2023〕1号', '', '2023-01-02', '', 3, 'x.txt']]
     """
     def row(d: Document) -> list[Any]:
         meta = d.meta or {}
-        return [d.title or d.doc_id, meta.get("文号", ""), meta.get("发文机关", ""), meta.get("成文日期", ""),
+        return [d.title or d.doc_id, meta.get("文号", ""), meta.get("发文机关", ""), sortable_date(meta.get("成文日期", "")),
                 meta.get("文种", ""), counts.get(d.doc_id, 0), d.doc_id]
 
     ordered = sorted(documents.values(), key=lambda d: (document_year(d), d.title), reverse=True)

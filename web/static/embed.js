@@ -54,6 +54,7 @@
     if (!panel.firstChild) {
       var frame = document.createElement("iframe");
       frame.title = title;
+      frame.setAttribute("allow", "clipboard-write");  // the widget's copy button
       frame.src = base + "widget?title=" + encodeURIComponent(title) + "&color=" + encodeURIComponent(color);
       panel.appendChild(frame);
     }

@@ -73,8 +73,7 @@
     return el("sup", "qa-ref", (numbers || []).map(function (n) { return "[" + n + "]"; }).join(""));
   }
 
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+  function copyWithSelection(text) {
     var area = el("textarea");
     area.value = text;
     area.style.position = "fixed";
@@ -85,6 +84,12 @@
     try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
     area.remove();
     return ok ? Promise.resolve() : Promise.reject(new Error("复制失败，请手动选择文字复制"));
+  }
+
+  // The clipboard API where the page may use it, else a selected textarea (plain http, older browsers).
+  function copyText(text) {
+    if (!navigator.clipboard || !window.isSecureContext) return copyWithSelection(text);
+    return navigator.clipboard.writeText(text).catch(function () { return copyWithSelection(text); });
   }
 
   function plainAnswer(data) {
