@@ -51,6 +51,7 @@ from web.security import (  # noqa: E402
     AnonymousUploadGate, ApiBodyLimit, SecurityHeaders, admin_token_problem, escape_markdown,
 )
 from web.server import QuietDisconnects, server_config  # noqa: E402
+from web.uploads import UploadRecorder, UploadRegistry  # noqa: E402
 from web.service import AnswerService, Draft, LibraryError  # noqa: E402
 
 STREAM_DELAY_S = 0.02
@@ -338,7 +339,9 @@ def create_app(
         concurrency_limit: chat events processed at once (default ``settings.concurrency_limit``).
     """
     # An upload is only taken from Gradio's upload folder: never a path on the server.
-    service = AnswerService(settings, answerer, embedder, upload_dirs=[Path(gr.utils.get_upload_folder())])
+    uploads = UploadRegistry()  # what Gradio's upload endpoint stored: the only files an upload takes
+    service = AnswerService(settings, answerer, embedder, upload_dirs=[Path(gr.utils.get_upload_folder())],
+                            uploads=uploads)
     feedback = FeedbackStore(feedback_db or settings.feedback_db)
     queue_size = queue_size or settings.queue_size
     concurrency_limit = concurrency_limit or settings.concurrency_limit
@@ -346,6 +349,7 @@ def create_app(
     app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(settings, service, feedback))
     app.add_middleware(ApiBodyLimit)
+    app.add_middleware(UploadRecorder, registry=uploads)
     app.add_middleware(AnonymousUploadGate, open_=bool(settings.admin_token))
     app.add_middleware(ClientRateLimit, per_minute=settings.requests_per_minute, burst=settings.request_burst,
                        trusted_header=settings.trusted_proxy_header)

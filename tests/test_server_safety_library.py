@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ import pytest
 from index.build import build_index
 from index.store import ingest_lock
 from ingest.pipeline import corpus_files
-from tests.browser_helpers import FACT_ANSWER, FACT_QUESTION, build_fixture_answerer, fixture_settings
+from app import create_app
+from tests.browser_helpers import FACT_ANSWER, FACT_QUESTION, build_fixture_answerer, fixture_settings, serve_app
+from tests.test_app_api import raw_get
 from tests.fakes import FakeEmbedder
 from web.library import LibraryBusyError, NameTakenError
 from web.service import AnswerService, LibraryError
@@ -91,7 +94,7 @@ def test_same_name_is_never_replaced_silently(library):
     entry = outcome.entries[0]
     kept = Path(settings.corpus_dir) / ".recycle" / entry.entry_id
     assert (kept / "新区.txt").read_text(encoding="utf-8") == NEW_TEXT and (kept / "新区.txt.meta.json").is_file()
-    assert not list(uploads.rglob("*.txt"))  # the uploaded temporary files were removed once used
+    assert len(list(uploads.rglob("*.txt"))) == 1  # used uploads are removed; the refused one stays for a retry
 
 
 def test_an_upload_is_written_aside_and_linked_in(library, monkeypatch):
@@ -220,3 +223,65 @@ def test_a_file_deleted_as_an_ingest_starts_is_skipped(library, monkeypatch):
     monkeypatch.setattr(index.build, "corpus_files", listing_then_vanishing)
     report = build_index(settings, FakeEmbedder())
     assert "wenling.txt" in report.removed and "wenzhou.txt" not in report.removed
+
+
+def run_gradio_event(url: str, api_name: str, data: list) -> list:
+    """Call a private Gradio event of the page (as the page's own script does) and return its outputs."""
+    config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+    dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    session = os.urandom(6).hex()
+    join = urllib.request.Request(url + "gradio_api/queue/join", method="POST", headers={"Content-Type": "application/json"},
+                                  data=json.dumps({"data": data, "fn_index": dependency["id"], "session_hash": session,
+                                                   "trigger_id": dependency["targets"][0][0], "event_data": None}).encode())
+    urllib.request.urlopen(join, timeout=30).read()
+    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=120) as stream:
+        for line in stream:
+            if line.startswith(b"data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return (message.get("output") or {}).get("data") or [str(message.get("output"))]
+    raise AssertionError("the event did not complete")
+
+
+def test_the_apps_upload_event_does_not_publish_a_server_file(tmp_path):
+    """The probe's attack on the running app: the upload event called with a server path as the file
+    (Gradio's own allowed-path check is skipped under ``mount_gradio_app``)."""
+    settings = fixture_settings(tmp_path, admin_token=TOKEN)
+    app = create_app(settings, build_fixture_answerer(settings), embedder=FakeEmbedder(), feedback_db=tmp_path / "f.sqlite3")
+    before = corpus_listing(settings)
+    server_file = Path(__file__).resolve().parent.parent / "requirements.txt"
+    with serve_app(app) as url:
+        outputs = run_gradio_event(url, "on_upload", [TOKEN, [file_data(server_file, "requirements.txt")], "refuse"])
+        status, _ = raw_get(url, "/doc/requirements.txt")
+        assert corpus_listing(settings) == before and status == 404 and server_file.is_file()
+        assert "只接受本次上传的文件" in str(outputs[0])
+        # A real upload through the endpoint is taken.
+        boundary = "library-boundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"new.txt\"\r\n"
+                "Content-Type: text/plain\r\n\r\n" + NEW_TEXT + f"\r\n--{boundary}--\r\n").encode("utf-8")
+        request = urllib.request.Request(url + "gradio_api/upload", data=body, method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        stored = json.loads(urllib.request.urlopen(request, timeout=30).read())
+        outputs = run_gradio_event(url, "on_upload", [TOKEN, [file_data(Path(stored[0]), "new.txt")], "refuse"])
+        assert "已上传 new\\.txt" in str(outputs[0]) and raw_get(url, "/doc/new.txt")[0] == 200
+
+
+def file_data(path: Path, name: str) -> dict:
+    return {"path": str(path), "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+def test_no_route_serves_a_file_through_a_link(tmp_path):
+    """Before: links in corpus/ to /etc/passwd and to app.py were served."""
+    settings = fixture_settings(tmp_path)
+    corpus = Path(settings.corpus_dir)
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "app.txt").symlink_to(Path(__file__).resolve().parent.parent / "app.py")
+    answerer = build_fixture_answerer(settings)
+    (corpus / "wenling.txt").unlink()
+    (corpus / "wenling.txt").symlink_to("/etc/passwd")  # an indexed document swapped for a link afterwards
+    with serve_app(create_app(settings, answerer, feedback_db=tmp_path / "f.sqlite3")) as url:
+        results = {path: raw_get(url, path) for path in ("/doc/passwd.txt", "/doc/app.txt", "/file/passwd.txt",
+                                                         "/file/app.txt", "/file/wenling.txt")}
+        assert raw_get(url, "/file/wenzhou.txt")[0] == 200
+    for path, (status, body) in results.items():
+        assert status == 404 and "root:x:0" not in body and "import" not in body, path

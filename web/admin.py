@@ -46,12 +46,13 @@ class LibraryOutcome:
 class LibraryAdmin:
     """Admin operations on the library of ``service``'s settings (see the module docstring)."""
 
-    def __init__(self, settings: Settings, service: "AnswerService", upload_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, settings: Settings, service: "AnswerService", upload_dirs: Sequence[Path] = (),
+                 uploads=None) -> None:
         from web.service import check_admin_token
 
         self.settings = settings
         self.service = service
-        self.files = Library(Path(settings.corpus_dir), Path(settings.store_dir), upload_dirs)
+        self.files = Library(Path(settings.corpus_dir), Path(settings.store_dir), upload_dirs, uploads)
         self.failures = FailureLimiter(settings.admin_failures_allowed, settings.admin_lockout_s)
         self._check_token = check_admin_token
         self._lock = threading.Lock()
@@ -82,46 +83,45 @@ class LibraryAdmin:
         self.authorize(token, client)
         if on_conflict not in ON_CONFLICT:
             raise LibraryError(f"on_conflict 应是 {', '.join(ON_CONFLICT)} 之一，收到 {on_conflict!r}")
-        try:
-            if not files:
-                raise LibraryError("请先选择要上传的文件。")
-            checked = [(safe_upload_name(name), self.files.check_upload(Path(path))) for name, path in files]
-            if len({n for n, _ in checked}) < len(checked):
-                raise LibraryError("同一次上传中有重名文件：请改名后再上传。")
-            with self._lock:
-                self.files.check_index_free()
-                taken = self.files.names()
-                clashes = [n for n, _ in checked if n in taken]
-                if clashes and on_conflict == "refuse":
-                    raise NameTakenError(clashes)
-                undo: list[Callable[[], None]] = []
-                per_file: dict[str, list[Callable[[], None]]] = {}
-                names, entries = [], []
-                try:
-                    for name, path in checked:
-                        steps = per_file.setdefault(name, [])
-                        target = name
-                        if name in taken and on_conflict == "replace":
-                            entry = self.files.to_bin(name, reason="replaced")
-                            entries.append(entry)
-                            steps.append(lambda e=entry: self.files.undo_to_bin(e))
-                        elif name in taken:
-                            target = free_name(name, taken | set(names))
-                        self.files.put(path, target)
-                        steps.append(lambda t=target: self.files.discard(t))
-                        undo += steps
-                        names.append(target)
-                        per_file[target] = per_file.pop(name)
-                    report = self._reindex(undo, progress)
-                except OSError as exc:  # a write failed (disk full, killed copy): nothing is left half done
-                    self._undo(undo)
-                    raise LibraryError(f"写入失败，本次上传已撤销，文件库未改变：{exc}") from exc
-                except BaseException:
-                    self._undo(undo)
-                    raise
-                refused = self._take_back_unreadable(names, per_file, report)
-        finally:
-            self._remove_uploads([path for _, path in files])
+        if not files:
+            raise LibraryError("请先选择要上传的文件。")
+        # The uploaded files stay until a change succeeds: a refused upload can be tried again.
+        checked = [(safe_upload_name(name), self.files.check_upload(Path(path))) for name, path in files]
+        if len({n for n, _ in checked}) < len(checked):
+            raise LibraryError("同一次上传中有重名文件：请改名后再上传。")
+        with self._lock:
+            self.files.check_index_free()
+            taken = self.files.names()
+            clashes = [n for n, _ in checked if n in taken]
+            if clashes and on_conflict == "refuse":
+                raise NameTakenError(clashes)
+            undo: list[Callable[[], None]] = []
+            per_file: dict[str, list[Callable[[], None]]] = {}
+            names, entries = [], []
+            try:
+                for name, path in checked:
+                    steps = per_file.setdefault(name, [])
+                    target = name
+                    if name in taken and on_conflict == "replace":
+                        entry = self.files.to_bin(name, reason="replaced")
+                        entries.append(entry)
+                        steps.append(lambda e=entry: self.files.undo_to_bin(e))
+                    elif name in taken:
+                        target = free_name(name, taken | set(names))
+                    self.files.put(path, target)
+                    steps.append(lambda t=target: self.files.discard(t))
+                    undo += steps
+                    names.append(target)
+                    per_file[target] = per_file.pop(name)
+                report = self._reindex(undo, progress)
+            except OSError as exc:  # a write failed (disk full, killed copy): nothing is left half done
+                self._undo(undo)
+                raise LibraryError(f"写入失败，本次上传已撤销，文件库未改变：{exc}") from exc
+            except BaseException:
+                self._undo(undo)
+                raise
+            refused = self._take_back_unreadable(names, per_file, report)
+        self._remove_uploads([path for _, path in checked])
         kept = tuple(n for n in names if n not in {r for r, _ in refused})
         replaced = tuple(e for e in entries if e.doc_id in kept)
         log.info("library: added %s%s", ", ".join(kept) or "nothing", f"; refused {len(refused)}" if refused else "")
@@ -211,9 +211,11 @@ class LibraryAdmin:
         return tuple(refused)
 
     def _remove_uploads(self, paths: Sequence[Path]) -> None:
-        """Delete the uploaded temporary files (only those inside the upload folders)."""
+        """Delete the uploaded temporary files once used (only those inside the upload folders)."""
         for path in paths:
             path = Path(path)
+            if self.files.uploads is not None:
+                self.files.uploads.forget(path)
             if self.files.upload_dirs and not path.is_symlink() and any(
                     d in path.resolve().parents for d in self.files.upload_dirs):
                 path.unlink(missing_ok=True)

@@ -97,12 +97,15 @@ class Library:
         store_dir: the index folder, whose lock says whether an ingest is running.
         upload_dirs: folders an upload must be inside (Gradio's upload folder); empty: any path
             given by library code itself (tests, scripts), never one from a request.
+        uploads: when given, an upload must also be a file the upload endpoint stored
+            (:class:`web.uploads.UploadRegistry`), not a server file copied in by name.
     """
 
-    def __init__(self, corpus_dir: Path, store_dir: Path, upload_dirs: Iterable[Path] = ()) -> None:
+    def __init__(self, corpus_dir: Path, store_dir: Path, upload_dirs: Iterable[Path] = (), uploads=None) -> None:
         self.corpus = Path(corpus_dir)
         self.store_dir = Path(store_dir)
         self.upload_dirs = tuple(Path(p).resolve() for p in upload_dirs)
+        self.uploads = uploads
         self.bin = self.corpus / RECYCLE_DIR
 
     # --- checks --------------------------------------------------------------------------------
@@ -129,7 +132,8 @@ class Library:
             raise LibraryError(f"上传的文件不存在：{path.name}（请重新选择文件上传）") from None
         if not stat.S_ISREG(info.st_mode):
             raise LibraryError(f"只接受本次上传的普通文件：{path.name}")
-        if self.upload_dirs and not any(d in path.resolve().parents for d in self.upload_dirs):
+        if (self.upload_dirs and not any(d in path.resolve().parents for d in self.upload_dirs)) or (
+                self.uploads is not None and not self.uploads.holds(path)):
             raise LibraryError(f"只接受本次上传的文件，不接受服务器上的路径：{path.name}")
         if info.st_size > MAX_FILE_BYTES:
             raise LibraryError(f"{path.name} 超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，无法上传。")

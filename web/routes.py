@@ -23,7 +23,7 @@ from web.presenters import EXAMPLE_QUESTIONS, answer_json, document_json, docume
 from web.docview import download_name, original_file  # the original-file download (issue #18)
 from web.limits import ClientShareGate, RateLimiter, client_address
 from web.security import BusyError, cross_site_reason
-from web.service import MAX_HISTORY, AnswerService, check_unicode
+from web.service import MAX_HISTORY, AnswerService, LibraryError, check_unicode
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WIDGET_ASSETS = {"widget.js": "application/javascript", "widget.css": "text/css"}
@@ -214,6 +214,10 @@ def build_router(settings: Settings, service: AnswerService, feedback: FeedbackS
 
         documents = service.documents
         path = original_file(settings.corpus_dir, documents, doc_id)
+        try:
+            service.library.files.document_path(doc_id)  # never through a symbolic link
+        except LibraryError:
+            path = None
         if path is None:
             return HTMLResponse("<!doctype html><meta charset=utf-8><p>没有这个文件。</p>", status_code=404)
         return FileResponse(path, filename=download_name(documents[doc_id]), headers=NO_CACHE)

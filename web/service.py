@@ -117,10 +117,11 @@ class AnswerService:
         answerer: the answerer over the current index.
         embedder: the embedder to re-index with; loaded from the settings on first use if ``None``.
         upload_dirs: folders an upload must come from (Gradio's upload folder).
+        uploads: the :class:`web.uploads.UploadRegistry` of files the upload endpoint stored.
     """
 
     def __init__(self, settings: Settings, answerer: Answerer, embedder: Embedder | None = None,
-                 upload_dirs: Sequence[Path] = ()) -> None:
+                 upload_dirs: Sequence[Path] = (), uploads=None) -> None:
         from web.admin import LibraryAdmin  # the admin re-indexes through this service
 
         self.settings = settings
@@ -130,7 +131,7 @@ class AnswerService:
         self._swap_lock = threading.Lock()
         self._counts = chunk_counts(answerer.retriever.index.chunks)
         self._version = current_version(Path(settings.store_dir))
-        self.library = LibraryAdmin(settings, self, upload_dirs)
+        self.library = LibraryAdmin(settings, self, upload_dirs, uploads)
 
     @property
     def documents(self) -> dict[str, Document]:

@@ -60,8 +60,19 @@ OTHER_QUESTIONS = [
 def serve(folder: Path, real: bool, port_file: Path) -> None:
     import uvicorn
 
+    from tests.browser_helpers import loopback_socket
+
+    app, _ = build_app(folder, real)
+    sock = loopback_socket()
+    port_file.write_text(str(sock.getsockname()[1]))
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+
+
+def build_app(folder: Path, real: bool, **changes):
+    """(app, settings): the app over the fixture corpus (fake embedder) or a copy of the real index,
+    with ``changes`` applied to the settings."""
     from app import create_app
-    from tests.browser_helpers import build_fixture_answerer, fixture_settings, loopback_socket
+    from tests.browser_helpers import build_fixture_answerer, fixture_settings
 
     if real:
         from answer.assembly import load_answerer
@@ -80,10 +91,8 @@ def serve(folder: Path, real: bool, port_file: Path) -> None:
         settings = fixture_settings(folder)
         embedder = FakeEmbedder()
         answerer = build_fixture_answerer(settings, embedder)
-    app = create_app(settings, answerer, embedder=embedder, feedback_db=folder / "feedback.sqlite3")
-    sock = loopback_socket()
-    port_file.write_text(str(sock.getsockname()[1]))
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    settings = settings.replace(**changes) if changes else settings
+    return create_app(settings, answerer, embedder=embedder, feedback_db=folder / "feedback.sqlite3"), settings
 
 
 # --- the load -----------------------------------------------------------------------------------
