@@ -7,6 +7,7 @@ import re
 import time
 from typing import Collection, Sequence
 
+from answer.answerability import missing_named_document, place_refusal
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
@@ -241,6 +242,9 @@ class Answerer:
     def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
         """Why the evidence does not support an answer ('' when it does)."""
         subject = profile.text.strip("？?。 ")
+        absent = missing_named_document(profile.text, self.documents)
+        if absent:
+            return f"资料库中没有《{absent}》，无法回答“{subject}”。"
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
         if not units or units[0].score < self.scorer.abstain_threshold:
@@ -253,7 +257,7 @@ class Answerer:
         places = sorted(profile.places)
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
-            return f"资料中未找到关于{'、'.join(places)}的相关内容，无法回答“{subject}”。"
+            return place_refusal(places, subject, self.documents)
         fields = [f for f in profile.meta_fields if f != "标题"]
         named = [self.documents[d] for d in documents_named(profile.text, self.documents)] if fields else []
         if named and not any(d.meta.get(f) for d in named for f in fields):

@@ -25,9 +25,16 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 _DIGIT = re.compile(r"\d")
 _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|20)\d{2})")
-_CHINESE_COUNT = re.compile(r"[一二三四五六七八九十两百千万]+[个家项类条所名位亿元次批]")
+_CHINESE_COUNT = re.compile(
+    r"(?<![〇零月])[一二三四五六七八九十两百千万]+(?:[个家项类条所名位亿元次批天日倍周成]|个月|年(?=[内以后起间，。；、）)]|$))"
+    r"|百分之[一二三四五六七八九十百零〇点]+"
+)
+# The k-th five-year plan (十一五 … 十九五) by its Chinese name; from the third on, plan k ends in 1966 + 5(k-3) + 4.
+_FIVE_YEAR_PLAN = re.compile(r"十([一二三四五六七八九])五")
+_PLAN_ORDINAL = {c: i for i, c in enumerate("一二三四五六七八九", start=11)}
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
-_NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)")
+# Numbers that are not figures: a list marker, a year, an ordinal (第四十三条, 第2款, 第142号).
+_NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)|第[\d一二三四五六七八九十百千零〇两]+[编章节条款项号届次]")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
@@ -351,14 +358,22 @@ def enumeration_size(text: str) -> int:
 def mentions_year(text: str, year: str) -> bool:
     """Whether ``text`` names ``year`` itself or a span of years that contains it.
 
+    A five-year plan named in Chinese (“十四五”) names its target year, the last of its span (2025), not
+    the years between, for which it sets nothing.
+
     Example:
         >>> mentions_year("行动计划(2022—2024年)", "2023"), mentions_year("到2025年", "2030")
+        (True, False)
+        >>> mentions_year("“十四五”国家应急体系规划", "2025"), mentions_year("“十四五”规划", "2023")
         (True, False)
     """
     if year in text:
         return True
     target = int(year)
-    return any(int(a) <= target <= int(b) for a, b in _YEAR_RANGE.findall(text))
+    if any(int(a) <= target <= int(b) for a, b in _YEAR_RANGE.findall(text)):
+        return True
+    starts = (1966 + 5 * (_PLAN_ORDINAL[k] - 3) for k in _FIVE_YEAR_PLAN.findall(text))
+    return any(target == start + 4 for start in starts)
 
 
 def has_figure(text: str) -> bool:
@@ -368,6 +383,12 @@ def has_figure(text: str) -> bool:
     Example:
         >>> has_figure("建成十个平台"), has_figure("1.建设瓯江实验室。"), has_figure("到2025年，加快建设"), has_figure("达到30家")
         (True, False, False, True)
+        >>> has_figure("第三十一条 建立多元化投入体系"), has_figure("第三十一条 补助比例为10%")
+        (False, True)
+        >>> has_figure("给予不低于百分之八十五的奖励"), has_figure("在五年内不得委托"), has_figure("二〇〇六年九月七日")
+        (True, True, False)
+        >>> has_figure("开展三年行动计划")  # a duration, not a plan's name
+        False
     """
     body = _NOT_FIGURES.sub("", text)
     return bool(_DIGIT.search(body) or _CHINESE_COUNT.search(body))

@@ -17,7 +17,7 @@ from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration
 from answer.scoring import ScorerWeights
 from answer.question import QuestionProfile
 from index.types import Hit
-from ingest.structure import Heading, find_headings, without_mark
+from ingest.structure import Heading, find_headings, law_part, without_mark
 from ingest.types import Chunk, Document
 
 MAX_ITEMS = 10
@@ -161,6 +161,9 @@ def best_enumeration(
             parent_title = parent.title if parent else ""
             labels = tuple(item_label(document.text, h) for h in items)
             named = any(items[0].title.startswith(word) and word in profile.search_text for word in _MARK_WORDS)
+            division = law_part(items[0].title)
+            if division and division[0] not in profile.text:
+                continue  # a law's 编/章/节/条 are its outline: a list answer only when the question asks for them
             own = coverage(" ".join(map(without_mark, [parent_title, *labels])), "", weights)
             if own < MIN_OWN_COVERAGE and not named:
                 continue  # headings that share nothing with the question: the document's outline, not the list asked for

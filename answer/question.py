@@ -9,7 +9,7 @@ from index.steering import question_places
 
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 # A question that asks for an amount itself (not one that merely names a 比重 or a 目标).
-_AMOUNT_CUES = r"多少|多[大长高快久远]|几[家个项人所名位次亿万]|第几|how many|how much|what percentage|what share|what rank"
+_AMOUNT_CUES = r"多少|多[大长高快久远]|几[家个项人所名位次亿万年天倍成]|百分之几|第几|how many|how much|what percentage|what share|what rank"
 _ASKS_AMOUNT = re.compile(_AMOUNT_CUES, re.I)
 # A question whose answer is a figure: an amount asked for, or a measured topic named.
 _WANTS_NUMBER = re.compile(
@@ -22,13 +22,20 @@ _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|�
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(
     r"文号|发文|印发|成文|落款|日期|哪天|哪一天|标题|题目|机关|哪个部门|哪两个部门|哪些部门|文种|抄送|联系人|收件|"
-    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|电话|联系方式|document number|issued|date|who signed|addressed|contact|phone",
+    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|电话|联系方式|施行|生效|有效期|发布|修订|修正|"
+    r"document number|issued|date|who signed|addressed|contact|phone|take effect|in force|valid",
     re.I,
 )
 # Which filing field a metadata question asks for (checked in this order).
 META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("印发日期", re.compile(r"印发(日期|时间)|哪天印发|printed")),
-    ("成文日期", re.compile(r"成文日期|落款日期|落款|哪天|哪一天|日期|what date|\bdate\b|signed", re.I)),
+    ("施行日期", re.compile(r"施行|生效|实施(日期|时间)|起实施|take effect|in force", re.I)),
+    ("有效期至", re.compile(r"有效期|失效|到期|valid until|expire", re.I)),
+    ("发布日期", re.compile(r"发布(日期|时间)|哪天发布|published", re.I)),
+    ("修订", re.compile(r"修订|修正|amended|revised", re.I)),
+    ("通过", re.compile(r"(哪次|什么|哪个)会议.{0,4}通过|通过.{0,6}(哪次|什么|哪个)会议|adopted", re.I)),
+    ("批准", re.compile(r"(哪次|什么|哪个)会议.{0,4}批准|批准.{0,6}(哪次|什么|哪个)会议|由谁批准|approved", re.I)),
+    ("成文日期", re.compile(r"成文日期|落款日期|落款|(?<!施行|生效|有效|发布)(哪天|哪一天|日期)(?!起)|what date|\bdate\b|signed", re.I)),
     ("文号", re.compile(r"文号|字号|(?<!第)多少号|document number", re.I)),
     ("抄送", re.compile(r"抄送|copied to", re.I)),
     ("主送", re.compile(r"主送|答复(的是)?(哪位|谁)|答复给谁|哪位(人大)?代表|哪位(政协)?委员|addressed", re.I)),
@@ -38,6 +45,24 @@ META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("联系人", re.compile(r"联系人|contact person|who .{0,20}contact", re.I)),
     ("联系电话", re.compile(r"联系电话|联系方式|电话|phone", re.I)),
 )
+_SPECIFIC_DATES = {"印发日期", "施行日期", "有效期至", "发布日期", "修订"}
+_SIGNING_DATE = re.compile(r"成文|落款|signed", re.I)
+
+
+def asked_fields(asked: str) -> tuple[str, ...]:
+    """The filing fields a question asks for; a date it names precisely (施行, 有效期, 发布…) is not
+    also the signing date (成文日期) unless that is asked too.
+
+    Example:
+        >>> asked_fields("从哪天起施行？有效期到哪天？"), asked_fields("成文日期和发布日期分别是哪天？")
+        (('施行日期', '有效期至'), ('发布日期', '成文日期'))
+    """
+    fields = tuple(name for name, cue in META_FIELD_CUES if cue.search(asked))
+    if _SPECIFIC_DATES.intersection(fields) and not _SIGNING_DATE.search(asked):
+        fields = tuple(f for f in fields if f != "成文日期")
+    return fields
+
+
 _MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平方米|亩|吨|台|件|人年)")
 _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
 _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
@@ -247,7 +272,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         is_comparison=bool(_COMPARISON.search(asked)) or len(places) >= 2,
         wants_many=bool(_WANTS_MANY.search(asked)),
         asks_meta=bool(_ASKS_META.search(asked)),
-        meta_fields=tuple(name for name, cue in META_FIELD_CUES if cue.search(asked)),
+        meta_fields=asked_fields(asked),
         measure=asked_measure(asked),
         wants_date=bool(_WANTS_DATE.search(asked)),
         wants_year=bool(_WANTS_YEAR.search(asked)),

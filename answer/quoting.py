@@ -85,7 +85,41 @@ def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfil
         return 0, min(len(text), limit)
     top = max(score for score, *_ in scored)
     _, _, start, end = min((item for item in scored if item[0] >= top - WINDOW_TOLERANCE), key=lambda item: item[1])
-    return start, end
+    return start, through_main_clause(text, clauses, start, end, limit)
+
+
+# A clause that only sets up the sentence's predicate: a condition or topic ("…确定价格的，" "…给予奖励时，"
+# "对以市场委托方式取得的横向经费，") — the answer is in the clause that follows.
+_LEAD_IN_END = re.compile(r"(?:的|时|后|之前|以前|前提下|情况下|条件下|之外|以外|期间)[，,：:]?\s*$")
+_LEAD_IN_START = re.compile(r"^\s*(?:对于?|关于|按照|依照|根据|凡)")
+# A clause that carries the sentence's predicate after such a lead-in ("但…", "应当…", "不作负面评价").
+_MAIN_CLAUSE_START = re.compile(r"^\s*(?:但|则|即|应当|应|可以|可|不得|不予|不作|不再|须|必须|予以|免予?|由)")
+
+
+def through_main_clause(text: str, clauses: Sequence[tuple[int, int]], start: int, end: int, limit: int) -> int:
+    """Where a quote ``text[start:end]`` should end so that it does not stop at a lead-in: while its last
+    clause only sets up a predicate (a condition, a topic) or the next clause carries the predicate, the
+    next clause is added (within ``limit`` characters).
+
+    Example:
+        >>> t = "科研单位以协议定价确定成果价格的，应当在本单位公示成果名称和拟交易价格。"
+        >>> c = split_clauses(t)
+        >>> t[0:through_main_clause(t, c, 0, c[0][1], 150)]
+        '科研单位以协议定价确定成果价格的，应当在本单位公示成果名称和拟交易价格。'
+        >>> t = "到2025年，高能级创新平台累计数达到30家，进入前列。"
+        >>> c = split_clauses(t)
+        >>> t[c[1][0]:through_main_clause(t, c, c[1][0], c[1][1], 150)]
+        '高能级创新平台累计数达到30家，'
+    """
+    ends = [e for _, e in clauses]
+    while end in ends and ends.index(end) + 1 < len(clauses):
+        nxt_start, nxt_end = clauses[ends.index(end) + 1]
+        window, following = text[start:end], text[nxt_start:nxt_end]
+        leads_in = bool(_LEAD_IN_END.search(window)) or (bool(_LEAD_IN_START.search(window)) and "，" not in window.rstrip("，, "))
+        if nxt_end - start > limit or not (leads_in or _MAIN_CLAUSE_START.search(following)):
+            break
+        end = nxt_end
+    return end
 
 
 def quote_row(row: str, weights: Mapping[str, float], profile: QuestionProfile) -> str:
