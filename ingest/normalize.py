@@ -30,7 +30,9 @@ _NUMERAL = "〇零○一二两三四五六七八九十百千"
 # number: with 十/百/千, after 共/第/约…, or as a month or day; so 一是、十四五、统一一个 stay as written.
 _COUNTED = re.compile(rf"(?:(?<=[共计第约近达逾超年月])|(?=[{_NUMERAL}]*[十百千]))([{_NUMERAL}]+)"
                       rf"(?=[年月日号项条款章节个家名人件次位种类批所亿万])|([{_NUMERAL}]{{1,3}})(?=[月日])")
-_YEAR = re.compile(rf"[{_NUMERAL}]{{4}}(?=年)")
+# A year in Chinese numerals is read only as part of a full date (二〇〇六年九月七日, a signature): alone
+# it is nearly always inside a cited title (…二〇三五年远景目标纲要), about another plan's horizon.
+_YEAR = re.compile(rf"[{_NUMERAL}]{{4}}(?=年[一二三四五六七八九十]{{1,2}}月)")
 
 
 @lru_cache(maxsize=4)
@@ -102,8 +104,8 @@ def search_form(text: str) -> str:
     Example:
         >>> search_form("二〇〇六年九月七日，共二十三项，第四十三条；一是统一")
         '2006年9月7日，共23项，第43条；一是统一'
-        >>> search_form("统一一个，两个，三月三十日，一百二十家")
-        '统一一个，两个，3月30日，120家'
+        >>> search_form("统一一个，两个，三月三十日，一百二十家，二〇三五年远景目标")
+        '统一一个，两个，3月30日，120家，二〇三五年远景目标'
     """
     text = _YEAR.sub(lambda m: str(numeral_value(m.group(0))), text)
 

@@ -93,9 +93,9 @@ def rows_with_sources(
         cells = [_tidy_cell(c) for c in row] + [""] * (len(header) - len(row))
         if cells[: len(header)] == header:
             continue
-        written = " ".join(dict.fromkeys(c.strip() for c in row if c.strip()))
+        written = " ".join(c.strip() for c in row if c.strip())
         if len(header) >= 2 and is_section_row(cells):
-            section = written
+            section = next(c for c in cells if c)  # Word repeats a merged cell in every column it spans
             continue
         label = cells[label_col] if label_col < len(cells) else ""
         if unit_col is not None and cells[unit_col]:

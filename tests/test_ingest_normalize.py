@@ -75,7 +75,7 @@ def test_numeral_values(numeral, value):
     "text, searched",
     [("二〇〇六年九月七日", "2006年9月7日"), ("二〇〇六年十月十八日", "2006年10月18日"), ("共二十三项", "共23项"),
      ("三月三十日", "3月30日"), ("第四十三条", "第43条"), ("一是加强", "一是加强"), ("统一一个", "统一一个"),
-     ("“十四五”时期", "“十四五”时期")],
+     ("“十四五”时期", "“十四五”时期"), ("二〇三五年远景目标纲要", "二〇三五年远景目标纲要")],
 )
 def test_search_form_writes_dates_and_counts_in_digits(text, searched):
     assert search_form(text) == searched
