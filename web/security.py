@@ -1,5 +1,5 @@
 """Guards of the HTTP edge: what pages may run and who may frame them, how big a JSON request may be,
-how many at once, who may post feedback and upload.
+who may post feedback and upload (how many at once: web.limits).
 
 - :class:`SecurityHeaders` sends ``nosniff``, ``Referrer-Policy`` and a ``Content-Security-Policy``
   (scripts from this server only; ``frame-ancestors``: the configured sites for the widget and
@@ -9,7 +9,6 @@ how many at once, who may post feedback and upload.
   refuses a weak admin token; :func:`escape_markdown` shows a user's text as text.
 - :class:`ApiBodyLimit` refuses a JSON API request body over the limit with ``413 {"error"}``,
   before it is parsed or kept (the rest is read and dropped, so the client gets the answer).
-- :class:`AdmissionGate` lets a bounded number of API questions in at once; the next get ``429``.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ import hashlib
 import html
 import json
 import re
-import threading
-from contextlib import contextmanager
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -255,35 +251,3 @@ class ApiBodyLimit:
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
-
-
-class AdmissionGate:
-    """Lets at most ``limit`` callers in at once; the next is refused at once, not queued.
-
-    Example:
-        >>> gate = AdmissionGate(1)
-        >>> with gate.admit():
-        ...     gate.admit().__enter__()
-        Traceback (most recent call last):
-        ...
-        web.security.BusyError: 服务繁忙：已有 1 个问题在处理或等待，请稍后再试。(Too many questions at once; try again shortly.)
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(1, limit)
-        self._slots = threading.BoundedSemaphore(self.limit)
-
-    @contextmanager
-    def admit(self) -> Iterator[None]:
-        """Hold one slot for the block.
-
-        Raises:
-            BusyError: every slot is taken.
-        """
-        if not self._slots.acquire(blocking=False):
-            raise BusyError(f"服务繁忙：已有 {self.limit} 个问题在处理或等待，请稍后再试。"
-                            "(Too many questions at once; try again shortly.)")
-        try:
-            yield
-        finally:
-            self._slots.release()
