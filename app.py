@@ -39,7 +39,7 @@ from ingest.loaders import MAX_FILE_BYTES, SUPPORTED_SUFFIXES  # noqa: E402
 from ingest.types import CorpusError  # noqa: E402
 from settings import Settings, SettingsError, load_settings  # noqa: E402
 from web.feedback import FeedbackStore  # noqa: E402
-from web.catalog import LIBRARY_HEADERS, filter_choices, filtered_doc_ids, report_text  # noqa: E402
+from web.catalog import LIBRARY_HEADERS, LIBRARY_WIDTHS, filter_choices, filtered_doc_ids, report_text  # noqa: E402
 from web.presenters import (  # noqa: E402
     EXAMPLE_QUESTIONS, answer_html, answer_json, document_label, draft_html, library_rows, notice_html,
     readable_error, stream_prefixes,
@@ -217,7 +217,7 @@ def _library_tab(settings: Settings, service: AnswerService, doc_filter: gr.Drop
     bin with a confirmation, restore and emptying the bin. The work is in ``web.admin``; every list
     is read again when the page loads, so a reloaded page shows the library as it is now."""
     table = gr.Dataframe(value=lambda: library_rows(service.documents, service.counts), headers=LIBRARY_HEADERS,
-                         interactive=False, wrap=True, elem_id="qa-library")
+                         interactive=False, wrap=True, elem_id="qa-library", column_widths=LIBRARY_WIDTHS)
     if not settings.admin_token:
         gr.Markdown("文件库为只读：在配置中设置 `admin_token` 后，可在此上传和删除文件。")
         gr.on(triggers=None, fn=lambda: gr.update(choices=_doc_choices(service)), outputs=[doc_filter],

@@ -211,8 +211,10 @@ def open_widget(page, question: str, timeout_ms: int = 60_000):
     return frame
 
 
-def take_screenshots(out: Path) -> None:
-    """Screenshots of the chat page and of the widget embedded in the example page, on the real index."""
+def take_screenshots(out: Path, keep_store: Path | None = None) -> None:
+    """Screenshots of the chat page, the widget embedded in the example page, the document view and
+    the library, on the real index, in a zh-CN browser (as staff's). ``keep_store``: build the index
+    there and keep it for the next run (default: a temporary copy of the configured index)."""
     from playwright.sync_api import sync_playwright
 
     from answer.assembly import load_answerer
@@ -224,8 +226,8 @@ def take_screenshots(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         # Bring a copy of the index up to date (reusing its vectors), leaving index/store alone.
-        store = Path(folder) / "store"
-        if Path(settings.store_dir).is_dir():
+        store = keep_store or Path(folder) / "store"
+        if not keep_store and Path(settings.store_dir).is_dir():
             shutil.copytree(settings.store_dir, store, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
         settings = settings.replace(store_dir=store, frame_ancestors=LOOPBACK_FRAME_ANCESTORS)
         if run_ingest(settings) == 2:
@@ -233,14 +235,27 @@ def take_screenshots(out: Path) -> None:
         app = create_app(settings, load_answerer(settings), feedback_db=Path(folder) / "feedback.sqlite3")
         with serve_app(app) as app_url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport={"width": 1000, "height": 1000})
+            context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+            page = context.new_page()
             page.goto(app_url)
-            ask_in_chat_page(page, "到2025年温州高能级创新平台累计要达到多少家？")
+            link = ask_in_chat_page(page, "温岭全社会R&D经费投入2025年目标是多少？")
             page.wait_for_timeout(800)
             page.screenshot(path=str(out / "chat.png"))
+            with context.expect_page() as opened:
+                link.click()
+            view = opened.value
+            view.set_viewport_size({"width": 1100, "height": 800})
+            view.wait_for_load_state("load")
+            view.wait_for_timeout(500)
+            view.screenshot(path=str(out / "document.png"))
+            page.get_by_role("tab", name="文件库").click()
+            page.locator("#qa-library").filter(has_text="文号").wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "library.png"))
             write_embed_page(Path(folder), app_url)
             with serve_static(Path(folder)) as static_url:
-                page = browser.new_page(viewport={"width": 1000, "height": 760})
+                page = context.new_page()
+                page.set_viewport_size({"width": 1000, "height": 760})
                 page.goto(static_url + "index.html")
                 open_widget(page, "2022年温州国家高新区在全国排第几位？")
                 page.wait_for_timeout(500)
@@ -251,4 +266,6 @@ def take_screenshots(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Take the screenshots of docs/screenshots from the real index.")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    take_screenshots(Path(parser.parse_args().out))
+    parser.add_argument("--keep-store", help="build the index in this folder and keep it (faster retakes)")
+    arguments = parser.parse_args()
+    take_screenshots(Path(arguments.out), Path(arguments.keep_store) if arguments.keep_store else None)

@@ -11,6 +11,7 @@ import re
 from urllib.parse import urljoin
 
 from tests.browser_helpers import FACT_QUESTION, LONG_QUESTION, ask_in_chat_page, open_widget
+from web.presenters import EXAMPLE_QUESTIONS
 from tests.test_browser import app_server, browser, context, embed_page_url  # noqa: F401 - shared fixtures
 
 MARKERS = re.compile(r"[#｜]|【|】")
@@ -74,7 +75,8 @@ def test_a_table_answer_reads_plainly_and_its_row_is_highlighted_in_a_table(app_
         link.click()
     view = opened.value
     view.wait_for_load_state("load")
-    assert view.locator("table caption").inner_text() == "表1：温岭市规划目标"
+    assert view.locator(".text table").count() == 1
+    assert view.locator(".text").inner_text().count("表1：温岭市规划目标") == 1  # said once, not per row
     row = view.locator("tr#cited")
     assert row.locator("th").inner_text() == "省级众创空间（家）" and "8家" in row.inner_text()
 
@@ -190,3 +192,15 @@ def test_pages_fit_a_phone_and_speak_chinese(browser, app_server):
         assert not ENGLISH_UI.search(text) and not EMOJI.search(text), path
     assert page.errors == []
     context.close()
+
+
+def test_an_example_card_in_the_empty_chat_asks_its_question(app_server, context):
+    url, _ = app_server
+    page = context.new_page()
+    page.goto(url)
+    card = page.locator("#qa-chatbot").get_by_text(EXAMPLE_QUESTIONS[1])
+    box = card.bounding_box()
+    assert box and box["y"] + box["height"] <= 850, "the example cards are below the fold"
+    card.click()
+    page.locator("#qa-chatbot .qa-lead").first.wait_for(timeout=60_000)
+    assert page.locator("#qa-chatbot [data-testid='user']").first.inner_text().strip() == EXAMPLE_QUESTIONS[1]

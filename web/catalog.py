@@ -10,6 +10,7 @@ from index.build import BuildReport
 from ingest.types import Document
 
 LIBRARY_HEADERS = ["标题", "文号", "发文机关", "日期", "文种", "段落数", "文件"]
+LIBRARY_WIDTHS = ["30%", "16%", "17%", "10%", "8%", "7%", "12%"]  # every column on screen; long titles wrap
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 
 

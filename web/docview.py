@@ -36,7 +36,7 @@ mark{background:#ffe066;padding:2px 0;scroll-margin-top:30vh;box-shadow:0 0 0 2p
 .cited-note{font-size:.9rem;color:#57606a;margin:0 0 8px}
 table{border-collapse:collapse;margin:8px 0 12px;font-size:.92rem;white-space:normal;display:block;overflow-x:auto}
 caption{text-align:left;font-weight:600;padding:4px 0}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top}
-th{background:#f6f8fa}tr.cited td,tr.cited th{background:#fff3a3}dd.cited{background:#fff3a3}
+th{background:#f6f8fa;text-align:left;font-weight:600}tr.cited td,tr.cited th{background:#fff3a3}dd.cited{background:#fff3a3}
 @media (max-width:760px){.page{grid-template-columns:1fr;padding:6px}aside{position:static;order:-1}main{padding:12px}}
 """
 DOWNLOAD_ICON = ('<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" fill="currentColor">'
@@ -98,8 +98,10 @@ def _text_html(text: str, offset: int, span: tuple[int, int] | None, state: dict
 
 
 def _table_html(rows: list[tuple[str, int]], span: tuple[int, int] | None, state: dict) -> str:
-    """A run of row lines (with their offsets) as one table: caption, then label and field columns."""
+    """A run of row lines (with their offsets) as one table: caption (unless the text just said
+    it), then label and field columns."""
     caption = split_row(rows[0][0])[0]
+    said = state.get("last_line", "").strip() == caption
     parsed = [(split_row(line)[1], row_fields(split_row(line)[2]), offset, len(line)) for line, offset in rows]
     headers = list(dict.fromkeys(h for _, fields, _, _ in parsed for h, _ in fields if h))
     head = "<tr><th></th>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"
@@ -115,7 +117,8 @@ def _table_html(rows: list[tuple[str, int]], span: tuple[int, int] | None, state
         cells = "".join(f"<td>{html.escape(values.get(h, ''))}</td>" for h in headers)
         label_cell = html.escape(label) + (f"<br><small>{html.escape(extra)}</small>" if extra else "")
         body.append(f"<tr{attrs}><th>{label_cell}</th>{cells}</tr>")
-    return f'<table><caption>{html.escape(caption)}</caption>{head}{"".join(body)}</table>'
+    titled = "" if said else f"<caption>{html.escape(caption)}</caption>"
+    return f'<table>{titled}{head}{"".join(body)}</table>'
 
 
 def body_html(document: Document, span: tuple[int, int] | None = None) -> str:
@@ -147,6 +150,8 @@ def body_html(document: Document, span: tuple[int, int] | None = None) -> str:
             out.append(_table_html(rows, span, state))
             rows = []
             plain_start = at
+        if line.strip() and not is_row:
+            state["last_line"] = line  # a table's caption line just before it is not repeated
         at += len(line) + 1
     if rows:
         out.append(_table_html(rows, span, state))
@@ -186,8 +191,10 @@ def document_page_html(document: Document, start: int | None = None, end: int | 
     note, script = "", ""
     if span:
         note = '<p class="cited-note">黄色标出的是回答引用的句子。</p>'
-        script = ("<script>var m=document.getElementById('cited');"
-                  "if(m){m.scrollIntoView({block:'center'});}</script>")
+        # Scrolled to at once, and again when fonts and layout have settled.
+        script = ("<script>function toCited(){var m=document.getElementById('cited');"
+                  "if(m){m.scrollIntoView({block:'center'});}}toCited();"
+                  "window.addEventListener('load',toCited);</script>")
     title = html.escape(document.title or document.doc_id)
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
