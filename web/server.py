@@ -130,7 +130,9 @@ def server_config(app: Any, settings: Any, **changes: Any) -> uvicorn.Config:
     """
     per_client = 0 if settings.trusted_proxy_header else settings.max_connections_per_client
     protocol = deadline_protocol(settings.header_timeout_s, settings.body_timeout_s, per_client)
+    # proxy_headers off: uvicorn would take X-Forwarded-For from any local client as its address, and a
+    # flooder rotating it would escape its share; settings.trusted_proxy_header decides that instead.
     options: dict[str, Any] = dict(host=settings.host, port=settings.port, http=protocol, timeout_keep_alive=KEEP_ALIVE_S,
-                                   h11_max_incomplete_event_size=32 * 1024)
+                                   h11_max_incomplete_event_size=32 * 1024, proxy_headers=False)
     options.update(changes)
     return uvicorn.Config(app, **options)
