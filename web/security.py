@@ -135,10 +135,11 @@ def cross_site_reason(scope: Scope, public_url: str = "") -> str:
     origin = headers.get("origin")
     if origin is None:
         return ""
-    own = {headers.get("host", "")}
+    # Host names, not ports: behind nginx `proxy_set_header Host $host` drops the port the page was served on.
+    own = {urlsplit("//" + headers.get("host", "")).hostname}
     if public_url:
-        own.add(urlsplit(public_url).netloc)
-    return "" if urlsplit(origin).netloc in own and origin != "null" else refused
+        own.add(urlsplit(public_url).hostname)
+    return "" if origin != "null" and urlsplit(origin).hostname in own - {None} else refused
 
 
 class AnonymousUploadGate:
