@@ -4,9 +4,30 @@ is a place it asks about written about at all. Each returns the refusal that say
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 from ingest.types import Document
+
+DOCUMENT_KINDS_FILE = Path(__file__).resolve().parent / "data" / "document_kinds.txt"
+
+
+@lru_cache(maxsize=1)
+def document_kind_words() -> tuple[str, ...]:
+    """The words a document's title ends with (answer/data/document_kinds.txt), longest first."""
+    lines = DOCUMENT_KINDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(sorted({w.strip() for w in lines if w.strip() and not w.startswith("#")}, key=len, reverse=True))
+
+
+def names_a_document(title: str) -> bool:
+    """Whether a 《…》 title is a document's (ends with a document kind), not a book's or a film's.
+
+    Example:
+        >>> names_a_document("上海市科研失信行为调查处理办法"), names_a_document("迦楼罗及诸天密言经")
+        (True, False)
+    """
+    return title.rstrip("）)0-9（(—-年 ").endswith(document_kind_words())
 
 # 《X》 as the subject of the question: at its start, or followed by 的/中/里/规定/提出/要求/… .
 _SUBJECT_TITLE = re.compile(r"(?:^|[，,：:]|按照|根据|依照)《([^《》]{4,60})》(?:[（(][^（）()]{0,30}[）)])?(?=的|中|里|规定|提出|要求|明确|对|是|有|自|从|什么|何时|哪)")
@@ -39,6 +60,8 @@ def missing_named_document(question: str, documents: Mapping[str, Document]) -> 
     """
     known = set().union(*(library_titles(d) for d in documents.values())) if documents else set()
     for title in _SUBJECT_TITLE.findall(question.strip()):
+        if not names_a_document(title):
+            continue
         squeezed = _SPACE.sub("", title)
         if not any(squeezed == k or squeezed in k for k in known):
             return title

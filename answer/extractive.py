@@ -36,7 +36,7 @@ _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 # Numbers that are not figures: a list marker, a year, an ordinal (第四十三条, 第2款, 第142号).
 _NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)|第[\d一二三四五六七八九十百千零〇两]+[编章节条款项号届次]")
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
 _NEXT_STEPS = re.compile(r"下一?步[，,：:]?\s*(?:我局|我们|我市|将)")  # where a reply turns from the year past to its plans
 CONTEXT_CREDIT = 0.5
@@ -143,7 +143,7 @@ def reporting_years(document: Document, paragraph: str, at: int | None = None) -
         ('2022年 2023年', '')
     """
     planned = plan_year(document)
-    if not planned or _YEAR_IN_TEXT.search(paragraph):
+    if not planned or YEAR_IN_TEXT.search(paragraph):
         return ""
     year = int(planned[:4])
     if at is None:
@@ -155,7 +155,7 @@ def reporting_years(document: Document, paragraph: str, at: int | None = None) -
 def plan_year(document: Document) -> str:
     """The year a reply's 下一步 part plans for: the year it is dated ('' for other documents)."""
     date = document.meta.get("成文日期", "")
-    return f"{date[:4]}年" if document.meta.get("文种") == "答复函" and _YEAR_IN_TEXT.match(date) else ""
+    return f"{date[:4]}年" if document.meta.get("文种") == "答复函" and YEAR_IN_TEXT.match(date) else ""
 
 
 def score_units(
@@ -168,13 +168,15 @@ def score_units(
     """Score every unit of every hit by ``scorer``'s weights over its :func:`unit_features`; best first."""
     units = []
     question_bigrams = char_bigrams(profile.text)
+    best_hit = max((h.score for h in hits), default=0.0) or 1.0
     for hit in hits:
         chunk = hit.chunk
         document = documents.get(chunk.doc_id)
         title = document.title if document else ""
         context = f"{title} {chunk.heading_path} {chunk.text}"
         unit_scope = UnitScope(document, document_place(document) if document else "",
-                               document_identity(document) if document else "", context, question_bigrams)
+                               document_identity(document) if document else "", context, question_bigrams,
+                               hit.score / best_hit)
         for start, end in split_units(chunk.text):
             features = unit_features(hit, start, end, unit_scope, profile, weights)
             units.append(Unit(hit, start, end, scorer.score(features), features["coverage"], features))
@@ -191,6 +193,7 @@ class UnitScope:
     identity: str
     context: str
     question_bigrams: set[str]
+    retrieval_score: float  # the passage's fused score over the best passage's
 
 
 def unit_features(
@@ -207,10 +210,12 @@ def unit_features(
         "coverage": coverage(subject, scope.context, weights),
         "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
         "rank_prior": 1.0 / hit.rank,
+        "retrieval_score": scope.retrieval_score,
+        "length": min(1.0, len(text) / 100),
         "novelty": min(1.0, novelty(text, profile.text) / NOVELTY_SCALE),
         "heading_or_identity": float(is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, scope.identity))),
         "figure_wanted": float(profile.wants_number and has_figure(text)),
-        "year_wanted": float(profile.wants_year and bool(_YEAR_IN_TEXT.search(text))),
+        "year_wanted": float(profile.wants_year and bool(YEAR_IN_TEXT.search(text))),
         "date_wanted": float(profile.wants_date and bool(DATE.search(text))),
         "card_for_field": float(is_card and bool(profile.meta_fields)),
         "card_for_content": float(is_card and not profile.asks_meta),

@@ -188,6 +188,31 @@ def figure_spans(text: str, question: str = "") -> list[tuple[int, int]]:
     return measured or bare
 
 
+_CLAUSE = re.compile(r"[^，,；;。！？!?]+[，,；;。！？!?]?")
+_CJK_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+ASKED_CLAUSE_SHARE = 0.6  # a clause sharing this much of the best clause's overlap with the question is asked about too
+
+
+def asked_figure_spans(text: str, question: str) -> list[tuple[int, int]]:
+    """The figures of ``text`` the question asks for: those in the clauses that share the most
+    two-character words with the question (all figures when no clause shares any).
+
+    Example:
+        >>> t = "到2025年，高能级创新平台累计数达到30家，科技型中小企业数量达到16000家。"
+        >>> [t[s:e] for s, e in asked_figure_spans(t, "科技型中小企业数量达到多少家？")]
+        ['16000家']
+    """
+    spans = figure_spans(text, question)
+    asked = set(_CJK_PAIR.findall(question))
+    clauses = [(m.start(), m.end(), len(asked & set(_CJK_PAIR.findall(m.group(0))))) for m in _CLAUSE.finditer(text)]
+    scored = [(start, end, score) for start, end, score in clauses if any(start <= s < end for s, _ in spans)]
+    best = max((score for *_, score in scored), default=0)
+    if best == 0:
+        return spans
+    kept = [(start, end) for start, end, score in scored if score >= ASKED_CLAUSE_SHARE * best]
+    return [(s, e) for s, e in spans if any(start <= s < end for start, end in kept)]
+
+
 def _years_asked(question: str) -> tuple[str, ...]:
     if re.search(r"(?:19|20)\d{2}\s*年?\s*[-—–~至到]+\s*(?:19|20)\d{2}", question):
         return ()  # a span of years: every column
@@ -282,7 +307,7 @@ _YEAR_IN = re.compile(r"(?:19|20)\d{2}\s*年")
 
 def _with_figures(text: str, refs: tuple[int, ...], question: str) -> Lead:
     text = shorten_lead(text, question)
-    return Lead(text, tuple(figure_spans(text, question)), refs)
+    return Lead(text, tuple(asked_figure_spans(text, question)), refs)
 
 
 def lead_sentence(answer: Answer) -> Lead:
@@ -337,7 +362,7 @@ def _english_lead(first: Piece, question: str, is_row: bool) -> Lead:
             strong.append((len(text), len(text) + len(value)))
             text += english_figure(value)
         return Lead(text + ".", tuple(strong), first.refs)
-    figures = [first.plain[s:e] for s, e in figure_spans(first.plain, question)]
+    figures = [first.plain[s:e] for s, e in asked_figure_spans(first.plain, question)]
     if not figures:
         return Lead(f"The documents say: {_sentence(first.plain)}", refs=first.refs)
     text, strong = "The documents give ", []

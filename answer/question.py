@@ -67,6 +67,7 @@ _MEASURE = re.compile(r"多少(亿元|万元|元|平方公里|万平方米|平�
 _MONEY = re.compile(r"投资额|总投资|金额|资金规模|多少钱|how much .{0,40}invest|funding of", re.I)
 _RATIO = re.compile(r"比重|占比|比例|增速|%|share|percentage|ratio", re.I)
 _WANTS_YEAR = re.compile(r"哪一?年(?!度)|哪几年|何年|什么时候|何时|哪个年份|期限|起止|which year|\bwhen\b|by what year|what period|which years", re.I)
+_WANTS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|日期|what date|which day", re.I)
 _WANTS_DATE = re.compile(r"哪天|哪一天|几月|日期|什么时候|何时|what date|\bwhen\b", re.I)
 _ASKS_PLANS = re.compile(r"下一?步|接下来|今后|next step", re.I)
 _ASKS_RANK = re.compile(r"排[名在]?第几|第几[位名]|排名(多少|如何|怎样)|名次|what rank|which place|ranked", re.I)
@@ -154,6 +155,7 @@ class QuestionProfile:
     asks_plans: bool = False  # "下一步…要": what a reply plans, not what it reports
     asks_rank: bool = False  # "排第几": only a rank (第7位, 前40%) answers it
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
+    wants_day: bool = False  # "哪天", "几月", "日期": a year alone does not answer it ("什么时候" takes a year)
 
 
 # Up to three English words followed by the asker's Chinese for them in brackets.
@@ -275,6 +277,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         meta_fields=asked_fields(asked),
         measure=asked_measure(asked),
         wants_date=bool(_WANTS_DATE.search(asked)),
+        wants_day=bool(_WANTS_DAY.search(asked)),
         wants_year=bool(_WANTS_YEAR.search(asked)),
         asks_plans=bool(_ASKS_PLANS.search(asked)),
         count_phrase=count.group(0) if count else "",

@@ -22,6 +22,8 @@ FEATURES: dict[str, str] = {
     "coverage": "share of the question's IDF-weighted terms in the unit (half credit in its title/heading)",
     "bigram_coverage": "share of the question's character bigrams in the unit",
     "rank_prior": "1 / the retrieval rank of the unit's passage",
+    "retrieval_score": "the fused retrieval score of the unit's passage over the best passage's",
+    "length": "the unit's length (characters / 100, at most 1): a fragment says little",
     "novelty": "what the unit says beyond the question's own words (0–1)",
     "heading_or_identity": "the unit is a bare heading or only names its document (title, 文号, addressee)",
     "figure_wanted": "a figure is asked for and the unit states one",

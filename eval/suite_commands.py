@@ -13,7 +13,7 @@ from eval.commands import _write_outputs
 from eval.report import _text_table
 from eval.run import run_cases
 from eval.suites import Suite
-from eval.tune import collect, fit_weights, format_tune_table, leave_documents_out, write_weights
+from eval.tune import collect, fit_weights, format_tune_table, leave_documents_out, read_units, write_units, write_weights
 from index.build import build_index
 from index.embedders import Embedder, load_embedder
 from index.search import Retriever, open_index
@@ -104,24 +104,31 @@ def _type_cell(row: dict | None) -> str:
     return "—" if right is None else f"{right:.1%} ({row.get('n', 0)})"
 
 
-def tune(settings: Settings, suites: Sequence[Suite], write: Path | None) -> int:
+def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_file: Path | None = None) -> int:
     """Collect candidate units on every suite, print leave-documents-out figures, and (with ``write``)
-    fit on everything and write the weights file."""
-    embedder = load_embedder(settings.embedder)
+    fit on everything and write the weights file. ``units_file`` keeps the collected units (an .npz):
+    read when it exists, written when it does not — delete it after changing the answerer."""
     hand = load_weights(settings.scorer_weights or None)
-    questions = []
-    for suite in suites:
-        print(f"== {suite.name}: collecting candidate units", file=sys.stderr)
-        questions += collect(suite.name, suite.cases(), suite_answerer(suite, settings, embedder))
+    if units_file and units_file.is_file():
+        questions = read_units(units_file)
+        print(f"read the candidate units of {len(questions)} questions from {units_file}", file=sys.stderr)
+    else:
+        embedder = load_embedder(settings.embedder)
+        questions = []
+        for suite in suites:
+            print(f"== {suite.name}: collecting candidate units", file=sys.stderr)
+            questions += collect(suite.name, suite.cases(), suite_answerer(suite, settings, embedder))
+        if units_file:
+            write_units(units_file, questions)
     report = leave_documents_out(questions, hand)
     print(format_tune_table(report))
     if write:
         fitted = fit_weights(questions, hand)
-        note = (f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)} --write {write}`: logistic "
-                "regression over the candidate units' features, scaled so coverage keeps weight 1.")
+        note = (f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)} --write {write}`: pairwise "
+                "logistic regression over the candidate units' features, as corrections to the hand weights, scaled so "
+                "coverage keeps weight 1.")
         write_weights(write, fitted, note, report)
         largest = sorted(fitted.weights.items(), key=lambda kv: -abs(kv[1]))[:8]
         print("\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in largest))
         print(f"refusal threshold {fitted.abstain_threshold}; wrote {write}")
     return 0
-
