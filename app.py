@@ -76,6 +76,7 @@ ul.qa-answer {margin: 6px 0 0 0 !important; padding-left: 1.2em !important; colo
 .qa-quote {margin: 3px 0 0 0 !important; padding: 2px 8px !important; border-left: 3px solid #d0d7de;
   color: #424a53; font-size: .95em;}
 .qa-quote mark {background: #fff3a3; color: inherit; padding: 0 1px;}
+.qa-context {color: #8c959f;}
 #qa-library table {font-size: .92em;}
 @media (max-width: 640px) {.gradio-container {padding: 4px !important;}}
 """

@@ -212,6 +212,8 @@ def test_feedback_and_library_upload_in_the_chat_page(browser, tmp_path):
         ask_in_chat_page(page, FACT_QUESTION)
         page.locator("#qa-chatbot button[aria-label='Dislike']").last.click()
         page.get_by_text("已记录：没用").wait_for(timeout=30_000)
+        box = page.get_by_label("补充说明（可选）").bounding_box()
+        assert box and 0 <= box["y"] and box["y"] + box["height"] <= 900, f"the comment box opened out of view: {box}"
         page.get_by_label("补充说明（可选）").fill("应该引用温州规划的指标表")
         page.get_by_role("button", name="提交说明").click()
         page.get_by_text("已记录说明").wait_for(timeout=30_000)

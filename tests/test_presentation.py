@@ -115,7 +115,7 @@ def test_the_chat_message_leads_with_the_answer_and_does_not_repeat_it_as_source
 def test_the_json_api_gives_the_lead_and_each_cited_sentence(answerer):
     answer = answerer.ask("科技型中小企业数量达到多少家？")
     body = answer_json(answer, "http://h/")
-    assert body["lead"] == "科技型中小企业数量达到16000家。"
+    assert "科技型中小企业数量达到16000家。" in body["lead"]  # the quoted clause(s) the answer chose
     assert [s for s in body["lead_segments"] if s["strong"]] == [{"text": "16000家", "strong": True}]
     first = body["citations"][0]
     sentence = first["sentence"]

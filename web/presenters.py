@@ -277,7 +277,7 @@ def _source_item_html(citation: Citation, sentence: CitedSentence, root_path: st
     if lead_text and same_words(lead_text, sentence.text):  # the lead already says it: show where it stands
         before = _context_before(citation, sentence)
         context = f'<span class="qa-context">{inline_html(before)}</span>' if before else ""
-        marks = [(0, len(text))]
+        marks = marks or [(0, len(text))]
     parts.append(f'<blockquote class="qa-quote">{context}{marked_html(text, marks)}</blockquote>')
     return "<li>" + "".join(parts) + "</li>"
 

@@ -134,7 +134,8 @@
       var sentence = c.sentence || { text: (c.quote || "").slice(0, 200), marks: [] };
       var quote = el("blockquote", "qa-quote");
       // The lead already states this sentence: mark it whole rather than repeat it as plain text.
-      var marks = lead && words(lead) === words(sentence.text) ? [[0, sentence.text.length]] : sentence.marks;
+      var marks = sentence.marks && sentence.marks.length ? sentence.marks
+        : (lead && words(lead) === words(sentence.text) ? [[0, sentence.text.length]] : []);
       quote.appendChild(marked("", sentence.text, marks));
       item.appendChild(quote);
       list.appendChild(item);
