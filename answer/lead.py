@@ -244,21 +244,29 @@ def _is_card_piece(piece: Piece, citations: tuple[Citation, ...]) -> bool:
     return piece.text.startswith(CARD_MARK) or bool(first and first.quote.startswith(CARD_MARK))
 
 
-def _card_lead(piece: Piece) -> Lead:
-    """A filing-card piece (``title，主送：周杰代表``) as ``《title》主送：周杰代表`` with the values bold."""
+FIELD_NAMES_EN = {"文号": "document number", "发文机关": "issued by", "成文日期": "dated", "印发日期": "printed on",
+                  "文种": "kind", "主送": "addressed to", "抄送": "copied to", "联系人": "contact",
+                  "联系电话": "telephone", "所答建议": "answers the proposal", "标题": "title"}
+
+
+def _card_lead(piece: Piece, english: bool = False) -> Lead:
+    """A filing-card piece (``title，主送：周杰代表``) as ``《title》主送：周杰代表`` (in English
+    ``For 《title》: addressed to 周杰代表.``) with the values bold."""
     text = piece.plain.rstrip("。")
     fields = list(_CARD_FIELD.finditer(text))
     if not fields:
         return Lead(text + "。", refs=piece.refs)
     title = text[:fields[0].start()].strip()
     out = f"《{title}》" if title and not title.startswith("《") else title
+    out = f"For {out}: " if english else out
     strong = []
     for i, field in enumerate(fields):
         value = text[field.end():fields[i + 1].start() if i + 1 < len(fields) else len(text)].strip()
-        out += ("" if i == 0 else "；") + f"{field.group(1)}："
+        name = FIELD_NAMES_EN.get(field.group(1), field.group(1)) if english else field.group(1)
+        out += ("" if i == 0 else "; " if english else "；") + (f"{name} " if english else f"{name}：")
         strong.append((len(out), len(out) + len(value)))
         out += value
-    return Lead(out + "。", tuple(strong), piece.refs)
+    return Lead(out + ("." if english else "。"), tuple(strong), piece.refs)
 
 
 def _sentence(text: str) -> str:
@@ -323,7 +331,7 @@ def lead_sentence(answer: Answer) -> Lead:
         'R&D经费投入 — 2025年目标：**58亿元**'
         >>> e = Answer("What is the 2025 target for R&D spending?", "表1｜R&D经费投入（亿元）：2025年 58亿元[1]", (), (), False, 1.0)
         >>> lead_sentence(e).markdown()
-        'R&D经费投入, 2025 target: **58亿元** (5.8 billion yuan).'
+        'For R&D经费投入: 2025 target: **58亿元** (5.8 billion yuan).'
     """
     english = is_english(answer.question)
     if answer.abstained:
@@ -336,7 +344,7 @@ def lead_sentence(answer: Answer) -> Lead:
     first = pieces[0]
     is_row = ROW_MARK in first.text and "：" in first.text and not first.text.startswith(CARD_MARK)
     if _is_card_piece(first, answer.citations):
-        return _card_lead(first)
+        return _card_lead(first, english)
     if english:
         return _english_lead(first, answer.question, is_row)
     if is_row:
@@ -354,10 +362,10 @@ def _english_lead(first: Piece, question: str, is_row: bool) -> Lead:
             year = re.match(r"^((?:19|20)\d{2})年(目标)?", header)
             header = f"{year.group(1)}{' target' if year.group(2) else ''}" if year else header
             parts.append((header, value))
-        text = label
+        text = f"For {label}"
         strong = []
         for i, (header, value) in enumerate(parts):
-            text += ", " if i == 0 else "; "
+            text += ": " if i == 0 else "; "
             text += f"{header}: " if header else ""
             strong.append((len(text), len(text) + len(value)))
             text += english_figure(value)

@@ -47,7 +47,7 @@ def test_footnote_marks_and_the_base_year_are_read_plainly():
 
 def test_an_english_question_gets_an_english_lead():
     lead = lead_sentence(row_answer("What is Wenling's 2025 target for total R&D spending?"))
-    assert lead.text.startswith("全社会R&D经费投入, 2025 target: 58亿元 (5.8 billion yuan)")
+    assert lead.text == "For 全社会R&D经费投入: 2025 target: 58亿元 (5.8 billion yuan)."
     refused = Answer("When will the Mars base open?", "资料中未找到…", (), (), True, 1.0)
     assert lead_sentence(refused).text.startswith("The documents do not answer")
 
@@ -59,6 +59,8 @@ def test_a_filing_field_answer_names_the_document_and_bolds_the_value():
     lead = lead_sentence(answer)
     assert lead.text == "《关于第412号建议的答复函》主送：周杰代表。"
     assert [lead.text[s:e] for s, e in lead.strong] == ["周杰代表"]
+    english = lead_sentence(Answer("Whom does reply No. 106 answer?", answer.text, (citation,), (), False, 1.0))
+    assert english.text == "For 《关于第412号建议的答复函》: addressed to 周杰代表."
 
 
 def test_the_cited_sentence_is_found_in_a_long_passage_with_only_the_asked_figure_marked():
