@@ -78,6 +78,7 @@ ul.qa-answer {margin: 6px 0 0 0 !important; padding-left: 1.2em !important; colo
 .qa-quote mark {background: #fff3a3; color: inherit; padding: 0 1px;}
 .qa-context {color: #8c959f;}
 #qa-library table {font-size: .92em;}
+.cell-menu button[role=menuitem]:nth-of-type(n+4) {display: none !important;}  /* the library's untranslated Filter items */
 @media (max-width: 640px) {.gradio-container {padding: 4px !important;}}
 """
 

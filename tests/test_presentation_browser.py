@@ -139,6 +139,8 @@ def test_the_library_shows_filing_fields_in_chinese_and_sorts(browser, app_serve
     assert newer_first(library.inner_text())  # newest first
     library.locator("th", has_text="日期").first.click()
     library.locator("th", has_text="日期").first.locator("button.cell-menu-button").click()
+    page.get_by_text("升序排序").wait_for(timeout=30_000)
+    assert not page.get_by_text("Filter", exact=True).is_visible()  # Gradio's untranslated items are hidden
     page.get_by_text("升序排序").click()
     page.wait_for_function("() => { const t = document.querySelector('#qa-library').innerText;"
                            " return t.indexOf('温州市科技创新规划') < t.indexOf('温岭市科技创新发展规划'); }", timeout=30_000)
