@@ -61,6 +61,8 @@ class Settings:
     max_answer_sentences: int = 3
     # The answer scorer's fitted weights and refusal threshold ("" = answer/data/weights.json; `python -m eval tune`).
     scorer_weights: str = ""
+    # The answerability model ("" = answer/data/answerability.json; none there: the rules alone decide).
+    answerability_model: str = ""
     # Optional OpenAI-compatible LLM (off when llm_base_url is empty).
     llm_base_url: str = ""
     llm_model: str = ""

@@ -7,7 +7,7 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.answerability import missing_named_document, place_refusal
+from answer.answerability import answerability_features, load_answerability, missing_named_document, place_refusal
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
@@ -93,6 +93,7 @@ class Answerer:
         self.retriever = retriever
         self.settings = settings
         self.scorer = scorer or load_weights(settings.scorer_weights or None)
+        self.answerability = load_answerability(settings.answerability_model or None)
         self.documents = retriever.index.documents
         self._cards = {c.doc_id: c for c in retriever.index.chunks if c.start == 0}
         self._doc_chunks: dict[str, list[Chunk]] = {}
@@ -124,7 +125,7 @@ class Answerer:
         parts = self._question_parts(hits, part_texts)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
-        reason = self._abstain_reason(units, chosen, terms.missing, profile)
+        reason = self._abstain_reason(units, chosen, terms.missing, profile) or self._unconfident(profile, terms, units)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration):
@@ -276,6 +277,25 @@ class Answerer:
         if profile.asks_amount and not any(has_figure(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
+
+    def confidence_features(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> dict[str, float]:
+        """The answerability model's features for a question and its scored units."""
+        lexical = self.retriever.index.lexical
+        return answerability_features(profile, units, terms.weights, lexical.tokenizer.tokens(profile.text),
+                                      lexical.idf, self.documents)
+
+    def _unconfident(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> str:
+        """A refusal when the answerability model doubts the best unit answers ('' when confident or no model)."""
+        if self.answerability is None or profile.meta_fields:
+            return ""
+        if self.answerability.confidence(self.confidence_features(profile, terms, units)) >= self.answerability.threshold:
+            return ""
+        subject = profile.text.strip("？?。 ")
+        passage = f"{units[0].hit.chunk.heading_path} {units[0].hit.chunk.text}".lower() if units else ""
+        absent = sorted((t for t in terms.weights if t.lower() not in passage), key=lambda t: -terms.weights[t])[:2]
+        if absent:
+            return f"资料中没有找到关于“{'、'.join(absent)}”的内容，无法回答“{subject}”。"
+        return f"资料中未找到能直接回答“{subject}”的内容。"
 
     def _unit_context(self, unit: Unit) -> str:
         """The unit with what scopes it: title, section, and its paragraph up to the unit."""

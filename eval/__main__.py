@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--suites", default="bundled,devcorpus,cmrc")
     tune.add_argument("--cmrc-paragraphs", type=int, default=120)
     tune.add_argument("--write", help="write the weights fitted on all suites here (e.g. answer/data/weights.json)")
+    tune.add_argument("--answerability", help="write the answerability model fitted on all suites here "
+                      "(e.g. answer/data/answerability.json)")
     tune.add_argument("--units", help="an .npz that keeps the collected candidate units (read if it exists, else written)")
     bench = commands.add_parser("bench", help="measure ingestion, query latency, scale and concurrency; write BENCHMARKS.md")
     bench.add_argument("--out", default="BENCHMARKS.md")
@@ -84,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         if args.command == "tune":
-            return tune(settings, chosen, Path(args.write) if args.write else None, Path(args.units) if args.units else None)
+            return tune(settings, chosen, Path(args.write) if args.write else None, Path(args.units) if args.units else None,
+                        Path(args.answerability) if args.answerability else None)
         return run_suites(settings, chosen, Path(args.out), args.gate)
     from eval.commands import compare_configurations, report_run, run_and_report
 

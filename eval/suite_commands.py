@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Sequence
 
 from answer.engine import Answerer
+from answer.answerability import ANSWERABILITY_FILE
 from answer.scoring import load_weights
 from eval.commands import _write_outputs
 from eval.report import _text_table
 from eval.run import run_cases
 from eval.suites import Suite
-from eval.tune import collect, fit_weights, format_tune_table, leave_documents_out, read_units, write_units, write_weights
+from eval.tune import (
+    answerability_leave_documents_out, collect, fit_answerability, fit_weights, format_answerability_table, format_tune_table,
+    leave_documents_out, read_units, write_answerability, write_units, write_weights,
+)
 from index.build import build_index
 from index.embedders import Embedder, load_embedder
 from index.search import Retriever, open_index
@@ -43,6 +47,7 @@ def run_suites(settings: Settings, suites: Sequence[Suite], out: Path, gate_file
         rows = run_cases(cases, answerer, out / suite.name)
         summaries[suite.name] = _write_outputs(cases, rows, out / suite.name, title=f"评测报告 ({suite.name})")
     print(format_side_by_side(summaries))
+    print(refusal_curve_note(settings))
     (out / "suites.json").write_text(json.dumps(summaries, ensure_ascii=False, indent=2), encoding="utf-8")
     if not gate_file:
         return 0
@@ -52,6 +57,16 @@ def run_suites(settings: Settings, suites: Sequence[Suite], out: Path, gate_file
     if not below:
         print(f"Gate passed ({gate_file}).")
     return 1 if below else 0
+
+
+def refusal_curve_note(settings: Settings) -> str:
+    """The answerability model's refusal curve (leave-documents-out, recorded when it was fitted), or why none."""
+    path = Path(settings.answerability_model) if settings.answerability_model else ANSWERABILITY_FILE
+    if not path.is_file():
+        return "No answerability model (answer/data/answerability.json): refusals come from the rules alone."
+    report = json.loads(path.read_text(encoding="utf-8")).get("leave_documents_out", {})
+    return (f"\nAnswerability model {path} (threshold {json.loads(path.read_text(encoding='utf-8'))['threshold']}), "
+            "leave-documents-out when fitted:\n" + format_answerability_table(report))
 
 
 def suite_gate_failures(summaries: dict[str, dict], gates: dict[str, dict]) -> list[str]:
@@ -104,7 +119,8 @@ def _type_cell(row: dict | None) -> str:
     return "—" if right is None else f"{right:.1%} ({row.get('n', 0)})"
 
 
-def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_file: Path | None = None) -> int:
+def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_file: Path | None = None,
+         answerability: Path | None = None) -> int:
     """Collect candidate units on every suite, print leave-documents-out figures, and (with ``write``)
     fit on everything and write the weights file. ``units_file`` keeps the collected units (an .npz):
     read when it exists, written when it does not — delete it after changing the answerer."""
@@ -122,6 +138,8 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
             write_units(units_file, questions)
     report = leave_documents_out(questions, hand)
     print(format_tune_table(report))
+    refusals = answerability_leave_documents_out(questions)
+    print("\nAnswerability model (leave-documents-out):\n" + format_answerability_table(refusals))
     if write:
         fitted = fit_weights(questions, hand)
         note = (f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)} --write {write}`: pairwise "
@@ -131,4 +149,9 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
         largest = sorted(fitted.weights.items(), key=lambda kv: -abs(kv[1]))[:8]
         print("\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in largest))
         print(f"refusal threshold {fitted.abstain_threshold}; wrote {write}")
+    if answerability:
+        model = fit_answerability(questions)
+        write_answerability(answerability, model, f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)} "
+                            f"--answerability {answerability}`: logistic regression, threshold for ≤1% wrong refusals of its own.", refusals)
+        print(f"answerability threshold {model.threshold}; wrote {answerability}")
     return 0

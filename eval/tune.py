@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from answer.engine import Answerer
+from answer.answerability import ANSWERABILITY_FEATURES, AnswerabilityModel
 from answer.scoring import FEATURES, ScorerWeights
 from answer.types import AnswerError
 from eval.qa import QACase
 from eval.textmatch import normalize_for_match
 
 MAX_WRONG_REFUSALS = 0.03
+# The answerability model refuses on top of the rules (which already refuse ~1–2% of answerable questions):
+# its own share of wrong refusals is held lower so that the total stays within MAX_WRONG_REFUSALS.
+MAX_MODEL_WRONG_REFUSALS = 0.01
 FOLDS = 5
 REGULARISATION_C = 0.1  # chosen leave-documents-out among 0.05–3 (0.1: best on devcorpus and CMRC)
 PAIR_POSITIVES = 3  # per question: its best-scored answer units …
@@ -45,6 +49,7 @@ class QuestionUnits:
     answerable: bool
     features: np.ndarray  # (units, len(FEATURES))
     labels: np.ndarray  # (units,) bool
+    confidence_features: np.ndarray = field(default_factory=lambda: np.zeros(len(ANSWERABILITY_FEATURES)))
 
 
 def holds_answer(text: str, answers: Sequence[str]) -> bool:
@@ -64,14 +69,16 @@ def collect(suite: str, cases: Sequence[QACase], answerer: Answerer) -> list[Que
     rows = []
     for case in cases:
         try:
-            *_, units = answerer.candidates(case.question, case.history)
+            _, profile, _, _, terms, units = answerer.candidates(case.question, case.history)
         except AnswerError:
             continue
+        confidence = answerer.confidence_features(profile, terms, units)
         units = units[:MAX_UNITS]
         features = np.array([[u.features.get(n, 0.0) for n in names] for u in units], dtype=float).reshape(-1, len(names))
         labels = np.array([case.answerable and holds_answer(u.subject, case.answers) for u in units], dtype=bool)
         rows.append(QuestionUnits(suite, case.id, f"{suite}:{case.docs[0] if case.docs else case.id}",
-                                  case.answerable, features, labels))
+                                  case.answerable, features, labels,
+                                  np.array([confidence[n] for n in ANSWERABILITY_FEATURES], dtype=float)))
     return rows
 
 
@@ -182,14 +189,78 @@ def leave_documents_out(questions: Sequence[QuestionUnits], hand: ScorerWeights,
     return results
 
 
+def fit_answerability(questions: Sequence[QuestionUnits]) -> AnswerabilityModel:
+    """A logistic model of "answerable" over the questions' confidence features, with the refusal threshold
+    set so that at most ``MAX_MODEL_WRONG_REFUSALS`` of the answerable training questions are refused."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([q.confidence_features for q in questions])
+    y = np.array([q.answerable for q in questions])
+    model = LogisticRegression(C=REGULARISATION_C * 10, max_iter=5000, class_weight="balanced").fit(x, y)
+    fitted = AnswerabilityModel(dict(zip(ANSWERABILITY_FEATURES, map(float, model.coef_[0]))), float(model.intercept_[0]), 0.0)
+    answerable = sorted(_confidence(q, fitted) for q in questions if q.answerable)
+    threshold = answerable[int(MAX_MODEL_WRONG_REFUSALS * len(answerable))] if answerable else 0.0
+    return AnswerabilityModel(fitted.weights, fitted.intercept, math.floor(threshold * 10_000) / 10_000)
+
+
+def _confidence(question: QuestionUnits, model: AnswerabilityModel) -> float:
+    return model.confidence(dict(zip(ANSWERABILITY_FEATURES, question.confidence_features)))
+
+
+def answerability_leave_documents_out(questions: Sequence[QuestionUnits], folds: int = FOLDS) -> dict[str, dict]:
+    """Per suite, with models fitted without the question's document: unanswerable questions refused,
+    answerable ones wrongly refused, and the curve of both over thresholds."""
+    groups = sorted({q.group for q in questions})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    models = {f: fit_answerability([q for q in questions if fold_of[q.group] != f]) for f in range(folds)}
+    results = {}
+    for suite in sorted({q.suite for q in questions}):
+        mine = [(q, _confidence(q, models[fold_of[q.group]]), models[fold_of[q.group]].threshold)
+                for q in questions if q.suite == suite]
+        answerable = [(c, t) for q, c, t in mine if q.answerable]
+        unanswerable = [(c, t) for q, c, t in mine if not q.answerable]
+        curve = [{"threshold": t, "wrongly_refused": _share(sum(c < t for c, _ in answerable), len(answerable)),
+                  "refused_unanswerable": _share(sum(c < t for c, _ in unanswerable), len(unanswerable))}
+                 for t in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
+        results[suite] = {
+            "answerable": len(answerable), "unanswerable": len(unanswerable),
+            "wrongly_refused": _share(sum(c < t for c, t in answerable), len(answerable)),
+            "refused_unanswerable": _share(sum(c < t for c, t in unanswerable), len(unanswerable)),
+            "curve": curve,
+        }
+    return results
+
+
+def format_answerability_table(report: Mapping[str, dict]) -> str:
+    """The model's refusals per suite (leave-documents-out), then its curve over thresholds."""
+    lines = [f"{'suite':<10} {'answerable':>10} {'wrongly refused':>16} {'unanswerable':>13} {'refused':>8}"]
+    for suite, r in report.items():
+        lines.append(f"{suite:<10} {r['answerable']:>10} {r['wrongly_refused']:>16.1%} {r['unanswerable']:>13} "
+                     f"{r['refused_unanswerable']:>8.1%}")
+    lines.append("curve (threshold: wrongly refused / unanswerable refused): ")
+    for suite, r in report.items():
+        points = "  ".join(f"{p['threshold']:.1f}: {p['wrongly_refused']:.0%}/{p['refused_unanswerable']:.0%}" for p in r["curve"])
+        lines.append(f"  {suite:<10} {points}")
+    return "\n".join(lines)
+
+
+def write_answerability(path: Path, model: AnswerabilityModel, note: str, report: Mapping[str, dict]) -> None:
+    """Write the answerability model the answerer reads, with how it was fitted and its figures."""
+    data = {"note": note, "threshold": model.threshold, "intercept": model.intercept,
+            "weights": {name: round(model.weights.get(name, 0.0), 4) for name in ANSWERABILITY_FEATURES},
+            "leave_documents_out": report}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 def write_units(path: Path, questions: Sequence[QuestionUnits]) -> None:
     """Save collected candidate units (one .npz) so that fitting can be repeated without re-asking."""
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for i, q in enumerate(questions):
-        arrays[f"f{i}"], arrays[f"l{i}"] = q.features, q.labels
+        arrays[f"f{i}"], arrays[f"l{i}"], arrays[f"c{i}"] = q.features, q.labels, q.confidence_features
     meta = [[q.suite, q.case_id, q.group, q.answerable] for q in questions]
-    np.savez_compressed(path, meta=json.dumps({"features": list(FEATURES), "questions": meta}), **arrays)
+    names = {"features": list(FEATURES), "confidence": list(ANSWERABILITY_FEATURES), "questions": meta}
+    np.savez_compressed(path, meta=json.dumps(names), **arrays)
 
 
 def read_units(path: Path) -> list[QuestionUnits]:
@@ -200,9 +271,9 @@ def read_units(path: Path) -> list[QuestionUnits]:
     """
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
-        if meta["features"] != list(FEATURES):
+        if meta["features"] != list(FEATURES) or meta.get("confidence") != list(ANSWERABILITY_FEATURES):
             raise ValueError(f"{path} was collected with other features; delete it and run `python -m eval tune` again")
-        return [QuestionUnits(suite, case_id, group, answerable, data[f"f{i}"], data[f"l{i}"])
+        return [QuestionUnits(suite, case_id, group, answerable, data[f"f{i}"], data[f"l{i}"], data[f"c{i}"])
                 for i, (suite, case_id, group, answerable) in enumerate(meta["questions"])]
 
 

@@ -78,3 +78,32 @@ def test_cmrc_paragraphs_become_documents_and_questions(tmp_path):
     assert [(c.id, c.answers, c.evidence, c.docs) for c in cases] == [
         ("P1_Q0", ("踢爆",), ("生命数耗完即算为踢爆。",), ("P1.txt",))]
     assert json.loads((tmp_path / "qa.jsonl").read_text(encoding="utf-8").splitlines()[0])["answer_mode"] == "any"
+
+
+def test_answerability_model_is_fitted_with_few_wrong_refusals_and_read_back(tmp_path):
+    from answer.answerability import ANSWERABILITY_FEATURES, load_answerability
+    from eval.tune import fit_answerability, write_answerability
+
+    rng = np.random.default_rng(1)
+    names = list(ANSWERABILITY_FEATURES)
+    questions = []
+    for i in range(200):
+        answerable = i % 4 != 0
+        row = np.zeros(len(names))
+        row[names.index("best_coverage")] = rng.uniform(0.5, 1.0) if answerable else rng.uniform(0.0, 0.6)
+        questions.append(QuestionUnits("s", str(i), f"s:d{i % 7}", answerable, np.zeros((1, len(FEATURES))),
+                                       np.array([answerable]), row))
+    model = fit_answerability(questions)
+    assert model.weights["best_coverage"] > 0
+    confidences = [model.confidence(dict(zip(names, q.confidence_features))) for q in questions]
+    wrongly = sum(c < model.threshold for c, q in zip(confidences, questions) if q.answerable)
+    refused = sum(c < model.threshold for c, q in zip(confidences, questions) if not q.answerable)
+    assert wrongly <= 0.01 * 150 + 1 and refused > 10
+    path = tmp_path / "a.json"
+    write_answerability(path, model, "test", {})
+    read = load_answerability(path)
+    assert read.threshold == model.threshold and read.weights == pytest.approx(model.weights, abs=1e-4)
+    assert load_answerability(tmp_path / "none.json") is None
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match="a.json"):
+        load_answerability(path)
