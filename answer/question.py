@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from index.steering import question_places
 
@@ -79,57 +80,26 @@ _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUESTION_WORD = re.compile(r"多少|什么|哪|几|谁|如何|怎么|怎样|是否|吗|\b(what|which|how|who|when|where)\b(?! about)", re.I)
 
-# Domain vocabulary for English questions about Chinese documents: terms, not questions.
-GLOSSARY = {
-    "high-tech enterprise": "高新技术企业", "high-tech enterprises": "高新技术企业",
-    "high-tech zone": "高新区", "high-tech park": "高新园区", "high-tech industry": "高新技术产业",
-    "sci-tech smes": "科技型中小企业", "technology-based smes": "科技型中小企业", "smes": "科技型中小企业",
-    "small and medium": "科技型中小企业",
-    "innovation platform": "创新平台", "innovation platforms": "创新平台", "high-level": "高能级",
-    "r&d": "R&D", "research and development": "研发", "gdp": "地区生产总值",
-    "patent": "发明专利", "patents": "发明专利", "incubator": "孵化器", "incubators": "孵化器",
-    "incubation": "孵化", "talent": "人才", "talents": "人才", "laboratory": "实验室", "lab": "实验室",
-    "technology transaction": "技术交易", "technology market": "技术交易",
-    "digital economy": "数字经济", "investment": "投资", "fund": "基金", "target": "目标",
-    "goal": "目标", "goals": "目标", "by 2025": "到2025年", "2025": "2025年", "2024": "2024年",
-    "2022": "2022年", "2023": "2023年", "2020": "2020年",
-    "reply": "答复", "proposal": "提案", "suggestion": "建议", "document number": "文号",
-    "five-year plan": "十四五规划", "14th five-year": "十四五", "action plan": "行动计划",
-    "science and technology bureau": "科学技术局", "new r&d institutions": "新型研发机构",
-    "research institute": "研究院", "enterprises": "企业", "enterprise": "企业", "funding": "经费",
-    "expenditure": "经费支出", "spending": "经费支出", "proportion": "比重", "share": "比重",
-    "ratio": "比重", "growth": "增长", "ranking": "排名", "rank": "排名", "national": "国家",
-    "provincial": "省级", "space": "面积", "area": "面积", "square meters": "平方米",
-    "wenzhou": "温州", "wenling": "温岭", "lucheng": "鹿城", "yueqing": "乐清", "ruian": "瑞安",
-    "researchers": "研发人员", "academicians": "院士", "academician": "院士", "leading": "领军", "gazelle": "瞪羚",
-    "personnel": "人员", "r&d personnel": "研发人员", "per 10000": "每万", "per 10,000": "每万", "employed": "就业人员",
-    "innovation and entrepreneurship": "创新创业", "entrepreneurship": "创业", "gathered": "集聚",
-    "municipal": "市级", "municipal-level": "市级", "incubation platform": "孵化平台", "incubation platforms": "孵化平台",
-    "grow": "增长", "each year": "年均", "annual": "年均", "annually": "年均", "period": "期限", "cover": "期限",
-    "loan": "贷款", "loan balance": "贷款余额", "technology enterprises": "科技型企业", "printed": "印发",
-    "issued": "印发", "date": "日期", "newly": "新", "bring in": "引进", "brought in": "引进", "introduced": "引进",
-    "deputy": "代表", "cppcc": "政协", "member": "委员", "s&t": "科技", "science and technology": "科技",
-    "bureau": "局", "overseas": "海外", "germany": "德国", "headquarters": "总部", "project": "项目",
-    "projects": "项目", "team": "团队", "park": "园区", "zone": "园区", "industrial": "工业", "output": "产值",
-    "revenue": "营收", "tax": "税收", "added value": "增加值", "value-added": "增加值", "coverage": "覆盖率",
-    "key technologies": "关键核心技术", "core technologies": "关键核心技术", "talent program": "人才工程",
-    "approved": "审议", "meeting": "会议", "document": "文件", "notice": "通知", "signed": "成文",
-    "yueqing": "乐清", "longgang": "龙港", "ouhai": "瓯海", "yongjia": "永嘉", "pingyang": "平阳",
-    "key laboratory": "重点实验室", "key laboratories": "重点实验室", "innovation center": "创新中心",
-    "technology innovation center": "技术创新中心", "enterprise research institute": "企业研究院",
-    "research institutes": "研究院", "achievements": "成果", "commercialization": "成果转化",
-    "technology transfer": "技术转移", "makerspace": "众创空间", "makerspaces": "众创空间", "maker space": "众创空间",
-    "invention patent": "发明专利", "invention patents": "发明专利", "high-value": "高价值",
-    "intellectual property": "知识产权", "pledge": "质押", "graduates": "高校毕业生", "young scientists": "青年科学家",
-    "summit": "峰会", "science city": "科技城", "corridor": "走廊", "oujiang": "瓯江", "basic research": "基础研究",
-    "labor productivity": "劳动生产率", "labour productivity": "劳动生产率", "technology contract": "技术合同",
-    "technology contracts": "技术合同", "mountainous counties": "山区26县", "contact person": "联系人",
-    "little giant": "小巨人", "little giants": "小巨人", "unicorn": "独角兽", "venture": "创投",
-    "industrial chain": "产业链", "cluster": "集群", "clusters": "集群", "high-tech zones": "高新区",
-    "digital": "数字", "manufacturing": "制造", "intelligent manufacturing": "智能制造", "life and health": "生命健康",
-    "attachment": "附件", "attachments": "附件", "annex": "附件", "annexes": "附件", "total investment": "总投资",
-    "floor area": "建筑面积", "construction area": "建筑面积",
-}
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def read_term_pairs(path: Path) -> dict[str, str]:
+    """``asked → documents' term`` pairs from a tab-separated data file ('#' lines are comments).
+
+    Example:
+        >>> read_term_pairs(DATA / "paraphrases.tsv")["营收"]
+        '营业收入'
+    """
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            asked, term = line.split("\t", 1)
+            pairs[asked.strip().lower()] = term.strip()
+    return pairs
+
+
+# Vocabulary as data a site can extend: English terms of questions, and staff's words for the documents' words.
+GLOSSARY = read_term_pairs(DATA / "english_glossary.tsv")
 
 
 @dataclass(frozen=True)
@@ -163,7 +133,7 @@ _GLOSSED_BY_ASKER = re.compile(r"(?:[a-z&\-]+\s+){0,2}[a-z&\-]+\s*[（(][^()（�
 
 
 # How questions paraphrase what the documents write (question word → the documents' word).
-DOCUMENT_WORDS = {"增幅": "增长", "涨幅": "增长", "营收": "营业收入", "研发投入": "研发经费"}
+DOCUMENT_WORDS = read_term_pairs(DATA / "paraphrases.tsv")
 
 
 def with_document_words(question: str) -> str:
