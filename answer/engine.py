@@ -19,7 +19,7 @@ from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.scoring import ScorerWeights, load_weights
-from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
+from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError, ScoringTrace
 from index.search import Retriever
 from index.steering import document_place, documents_named
 from index.types import Hit
@@ -34,6 +34,7 @@ PARAGRAPH_LOOKBACK = 600
 ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
+TRACE_UNIT_CHARS = 80
 _RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+|前\s*\d+\s*[%％名位]|\d+\s*[位名](?!数)")
 RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
@@ -149,6 +150,7 @@ class Answerer:
             latency_ms=(time.perf_counter() - started) * 1000,
             searched_question=searched,
             related=related,
+            scoring=self._trace(profile, terms, units),
         )
         if generate and self.settings.llm_base_url:
             return generate_answer(self.settings, extractive, self.documents, history)
@@ -283,6 +285,17 @@ class Answerer:
         lexical = self.retriever.index.lexical
         return answerability_features(profile, units, terms.weights, lexical.tokenizer.tokens(profile.text),
                                       lexical.idf, self.documents)
+
+    def _trace(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> ScoringTrace | None:
+        """Which features chose the best unit (and the answerability model's confidence in it)."""
+        if not units:
+            return None
+        best = units[0]
+        contributions = sorted(((name, self.scorer.weights.get(name, 0.0) * value) for name, value in best.features.items()),
+                               key=lambda item: -abs(item[1]))
+        confidence = (self.answerability.confidence(self.confidence_features(profile, terms, units))
+                      if self.answerability else None)
+        return ScoringTrace(best.text[:TRACE_UNIT_CHARS], best.score, tuple(c for c in contributions if c[1]), confidence)
 
     def _unconfident(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> str:
         """A refusal when the answerability model doubts the best unit answers ('' when confident or no model)."""

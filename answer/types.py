@@ -64,12 +64,37 @@ class LLMOutcome:
 
 
 @dataclass(frozen=True)
+class ScoringTrace:
+    """Why the answer's best unit was chosen: its score and the features that made it.
+
+    ``contributions`` are ``(feature, weight × value)`` pairs, largest first (zeros left out);
+    ``confidence`` is the answerability model's probability that the unit answers (None without a model).
+    """
+
+    unit: str
+    score: float
+    contributions: tuple[tuple[str, float], ...]
+    confidence: float | None = None
+
+    def as_json(self) -> dict:
+        """The trace as JSON-ready data (API debug output, eval results rows).
+
+        Example:
+            >>> ScoringTrace("达到30家", 1.2, (("coverage", 0.9), ("figure_wanted", 0.12)), 0.8).as_json()["contributions"]
+            {'coverage': 0.9, 'figure_wanted': 0.12}
+        """
+        return {"unit": self.unit, "score": round(self.score, 4),
+                "contributions": {name: round(value, 4) for name, value in self.contributions},
+                "confidence": None if self.confidence is None else round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the user is shown: text with ``[n]`` markers, the citations, and why.
 
     ``searched_question`` is the stand-alone question actually searched (differs from
     ``question`` for follow-ups). ``related`` are the closest passages shown when abstaining.
-    ``llm`` says what the LLM step did, when one was asked.
+    ``llm`` says what the LLM step did, when one was asked; ``scoring`` which features chose the best unit.
     """
 
     question: str
@@ -82,3 +107,4 @@ class Answer:
     notice: str = ""
     related: tuple[Citation, ...] = field(default=())
     llm: LLMOutcome | None = None
+    scoring: ScoringTrace | None = None

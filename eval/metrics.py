@@ -438,5 +438,6 @@ def failures(cases: Sequence[QACase], rows: Sequence[Mapping[str, Any]]) -> list
             "expected": list(case.answers), "answer_mode": case.answer_mode,
             "evidence": list(case.evidence), "answer": answer, "abstained": abstained,
             "evidence_rank": rank, "reasons": reasons, "top_retrieved": top,
+            "scoring": row.get("scoring"),
         })
     return out

@@ -237,6 +237,11 @@ def _failure_fields(f: Mapping[str, Any]) -> list[tuple[str, str]]:
     answer = f.get("answer") or ""
     fields.append(("answer given", ("[abstained] " if f.get("abstained") else "") + answer))
     fields.append(("evidence rank", _rank_text(f.get("evidence_rank"))))
+    scoring = f.get("scoring")
+    if scoring:
+        chose = ", ".join(f"{name} {value:+.2f}" for name, value in list(scoring["contributions"].items())[:5])
+        confidence = "" if scoring.get("confidence") is None else f"; confidence {scoring['confidence']:.2f}"
+        fields.append(("chosen because", f"score {scoring['score']:.2f} = {chose}{confidence}"))
     return fields
 
 

@@ -75,6 +75,8 @@ def answer_to_row(case: QACase, answer: Answer, documents: Mapping[str, Document
     }
     if answer.llm is not None:
         row["llm"] = dataclasses.asdict(answer.llm)
+    if answer.scoring is not None:
+        row["scoring"] = answer.scoring.as_json()  # which features chose the best unit
     return row
 
 

@@ -280,3 +280,13 @@ def test_only_a_quoted_term_few_passages_hold_counts_as_a_pointer(settings, fake
     assert sum("十四五" in c.text for c in answerer.retriever.index.chunks) > 6
     assert answerer._rare(["十四五", "五倍增"]) == ("五倍增",)
     assert answerer._rare(["十四五", "五倍增"]) == ("五倍增",)  # the second time from the kept counts
+
+
+def test_answer_says_which_features_chose_its_best_unit(answerer):
+    answer = answerer.ask("温岭省级众创空间2025年目标是多少家？")
+    trace = answer.scoring
+    assert trace is not None and trace.unit and trace.contributions
+    names = [name for name, _ in trace.contributions]
+    assert "coverage" in names and all(value != 0 for _, value in trace.contributions)
+    assert sum(value for _, value in trace.contributions) == pytest.approx(trace.score, abs=1e-6)
+    assert set(trace.as_json()) == {"unit", "score", "contributions", "confidence"}

@@ -138,6 +138,7 @@ def answer_json(answer: Answer, base_url: str) -> dict[str, Any]:
         "citations": [with_sentence(c) for c in answer.citations],
         "related": [with_sentence(c) for c in answer.related],
         "latency_ms": round(answer.latency_ms, 1),
+        "scoring": answer.scoring.as_json() if answer.scoring else None,
     }
 
 
