@@ -173,7 +173,8 @@ def quote_unit(
 
     ``parts`` are the sub-questions this unit answers (profile and term weights each): a
     sentence is quoted from the first to the last clause any of them (or the whole question) needs.
-    A sentence of at most ``WHOLE_SENTENCE_CHARS`` is quoted whole.
+    A sentence of at most ``WHOLE_SENTENCE_CHARS`` (``MAX_QUOTE_CHARS`` for a list question: its
+    items run through the sentence) is quoted whole.
 
     Example:
         >>> from answer.question import profile_question
@@ -192,7 +193,7 @@ def quote_unit(
         return "，".join([title, *(f for f in fields if f and not f.startswith("标题："))])
     if is_row_line(text):
         return quote_row(text, weights, profile)
-    if len(text.strip()) <= WHOLE_SENTENCE_CHARS:
+    if len(text.strip()) <= (MAX_QUOTE_CHARS if profile.wants_list else WHOLE_SENTENCE_CHARS):
         return text.strip().rstrip("，,；;：:")  # a short sentence is quoted whole: a clause alone drops the answer
     spans = [best_window(text, weights, profile)] + [best_window(text, w, p) for p, w in parts]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
