@@ -14,10 +14,10 @@ from typing import Callable, Collection, Mapping, Sequence
 from answer.question import QuestionProfile
 from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.sentences import row_head, split_units
-from index.steering import PLACES, document_place
+from index.steering import document_place, place_names
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
-from ingest.structure import heading_level, heading_title
+from ingest.structure import heading_level, heading_title, law_part
 from ingest.types import Document
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -270,8 +270,13 @@ def is_bare_heading(text: str) -> bool:
         (True, True)
         >>> is_bare_heading("2.培育创新型领军（瞪羚）企业。"), is_bare_heading("1.高能级平台建设有序推进。“十三五”期间，建成30家")
         (True, False)
+        >>> is_bare_heading("第七条 专家入库采取公开征集、特邀入库和交换共享三种方式。"), is_bare_heading("第七条")
+        (False, True)
     """
     stripped = text.strip()
+    article = law_part(stripped)
+    if article and article[0] == "条":
+        return stripped == article[1]  # an article's first sentence is content, not a heading
     return heading_level(stripped) is not None and heading_title(stripped) == stripped.rstrip("。；;：:")
 
 
@@ -332,7 +337,7 @@ def names_place(text: str, places: Collection[str]) -> bool:
         (True, False)
     """
     lowered = text.lower()
-    return any(name.lower() in lowered for place in places for name in PLACES.get(place, (place,)))
+    return any(name.lower() in lowered for place in places for name in place_names(place))
 
 
 def novelty(text: str, question: str) -> int:
