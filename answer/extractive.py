@@ -30,6 +30,7 @@ _CHINESE_COUNT = re.compile(
     r"|百分之[一二三四五六七八九十百零〇点]+"
 )
 # The k-th five-year plan (十一五 … 十九五) by its Chinese name; from the third on, plan k ends in 1966 + 5(k-3) + 4.
+_ITEM_LINE = re.compile(r"(?m)^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、])")
 _FIVE_YEAR_PLAN = re.compile(r"十([一二三四五六七八九])五")
 _PLAN_ORDINAL = {c: i for i, c in enumerate("一二三四五六七八九", start=11)}
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
@@ -361,6 +362,9 @@ def enumeration_size(text: str) -> int:
         >>> enumeration_size("聚焦智能装备、生命健康、新能源等新兴产业"), enumeration_size("加强组织领导。")
         (3, 0)
     """
+    items = len(_ITEM_LINE.findall(text))
+    if items >= 2:
+        return items  # a lead-in with its enumerated items, one per line
     separators = text.count("、") + len(re.findall(r"以及|和|及", text))
     return separators + 1 if text.count("、") else 0
 

@@ -59,7 +59,36 @@ def split_units(text: str) -> list[tuple[int, int]]:
         spans.extend(_split_long(text, start, end))
         start = match.end()
     spans.extend(_split_long(text, start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    return with_items([(s, e) for s, e in spans if text[s:e].strip()], text)
+
+
+_LEAD_IN = re.compile(r"[：:]\s*$")
+_ITEM_START = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、]|[一二三四五六七八九十]{1,3}、)")
+LEAD_IN_WITH_ITEMS_CHARS = 300
+
+
+def with_items(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    r"""Join a lead-in ("国家设立下列国家科学技术奖：") with the enumerated items that follow it
+    ("（一）…；（二）…"), up to ``LEAD_IN_WITH_ITEMS_CHARS``: the lead-in alone answers nothing.
+
+    Example:
+        >>> t = "第二条 国家设立下列奖：\n（一）甲奖；\n（二）乙奖。\n第三条 其他。"
+        >>> [t[s:e] for s, e in split_units(t)]
+        ['第二条 国家设立下列奖：\n（一）甲奖；\n（二）乙奖。', '第三条 其他。']
+    """
+    joined: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        start, end = spans[i]
+        j = i + 1
+        if _LEAD_IN.search(text[start:end]):
+            while j < len(spans) and _ITEM_START.match(text[spans[j][0]:spans[j][1]]) \
+                    and spans[j][1] - start <= LEAD_IN_WITH_ITEMS_CHARS:
+                end = spans[j][1]
+                j += 1
+        joined.append((start, end))
+        i = j
+    return joined
 
 
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
