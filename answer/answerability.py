@@ -175,6 +175,62 @@ def missing_named_document(question: str, documents: Mapping[str, Document]) -> 
     return ""
 
 
+_ROW_PREFIX = re.compile(r"^[^｜\n]*｜([^：\n]*)：")
+_EMPTY_CELL = re.compile(r"^[—－\-–/／\s]*$|^无$")
+
+
+def row_cells(row_line: str) -> tuple[str, dict[str, str]]:
+    """A table row line's label and its cells by column header.
+
+    Example:
+        >>> row_cells("指标表｜顶尖人才（人）：2020年基数 --；2025年目标 10人")
+        ('顶尖人才（人）', {'2020年基数': '--', '2025年目标': '10人'})
+    """
+    match = _ROW_PREFIX.match(row_line)
+    if not match:
+        return "", {}
+    cells = {}
+    for field in row_line[match.end():].split("；"):
+        header, _, value = field.strip().partition(" ")
+        if header:
+            cells[header] = value.strip()
+    return match.group(1), cells
+
+
+def empty_year_cell(row_line: str, years: Sequence[str]) -> tuple[str, str, str]:
+    """``(label, year, cell)`` when the row's cells for a year the question asks are all empty ("—", "--"):
+    the table does not give that year's figure. ``('', '', '')`` when it does, or names no such column.
+
+    Example:
+        >>> empty_year_cell("指标表｜顶尖人才（人）：2020年基数 --；2025年目标 10人", ["2020"])
+        ('顶尖人才（人）', '2020', '--')
+        >>> empty_year_cell("指标表｜顶尖人才（人）：2020年基数 --；2025年目标 10人", ["2025"])
+        ('', '', '')
+    """
+    label, cells = row_cells(row_line)
+    for year in years:
+        values = [v for h, v in cells.items() if year in h]
+        if values and all(_EMPTY_CELL.match(v) for v in values):
+            return label, year, values[0]
+    return "", "", ""
+
+
+# Contact fields a filing card never carries: asked for, they are answered only if the document writes them.
+_WRITTEN_ONLY_FIELDS = {"传真": ("传真",), "电子邮箱": ("邮箱", "电子邮件", "@"), "网址": ("网址", "http", "www.")}
+
+
+def unstated_fields(asked: Sequence[str], documents: Sequence[Document]) -> list[str]:
+    """The contact fields asked for (传真, 电子邮箱, 网址) that none of ``documents`` writes anywhere.
+
+    Example:
+        >>> d = Document("a", "a", "答复", "联系人：王小军，电话：88960000", "0")
+        >>> unstated_fields(["联系人", "电子邮箱"], [d]), unstated_fields(["联系人"], [d])
+        (['电子邮箱'], [])
+    """
+    return [field for field in asked if field in _WRITTEN_ONLY_FIELDS and documents
+            and not any(word in d.text for d in documents for word in _WRITTEN_ONLY_FIELDS[field])]
+
+
 def place_refusal(place_names: list[str], subject: str, documents: Mapping[str, Document]) -> str:
     """Why a question about ``place_names`` is refused, blaming the right thing: no document mentions the
     place at all, or the documents mention it but none of the passages found answers the question about it.

@@ -7,7 +7,9 @@ import re
 import time
 from typing import Collection, Sequence
 
-from answer.answerability import answerability_features, load_answerability, missing_named_document, place_refusal
+from answer.answerability import (
+    answerability_features, empty_year_cell, load_answerability, missing_named_document, place_refusal, unstated_fields,
+)
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
@@ -257,6 +259,10 @@ class Answerer:
         covered_years = [y for y in years if any(mentions_year(c, y) for c in contexts)]
         if years and (not covered_years or (len(years) == 1 and not covered_years)):
             return f"资料中未找到{'、'.join(years)}年的相关内容，无法回答“{subject}”。"
+        for unit in chosen:
+            label, year, cell = empty_year_cell(unit.subject, years) if is_row_line(unit.text) else ("", "", "")
+            if label:
+                return f"文件中没有给出{label}{year}年的数字（表中该栏为“{cell}”），无法回答“{subject}”。"
         places = sorted(profile.places)
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
@@ -266,6 +272,10 @@ class Answerer:
         if named and not any(d.meta.get(f) for d in named for f in fields):
             return f"资料中未找到《{named[0].title}》的{'、'.join(fields)}，无法回答“{subject}”。"
         texts = [u.text for u in chosen]
+        unstated = unstated_fields(profile.meta_fields, [self.documents[u.hit.chunk.doc_id] for u in chosen
+                                                         if u.hit.chunk.doc_id in self.documents])
+        if unstated:
+            return f"文件中没有给出{'、'.join(unstated)}，无法回答“{subject}”。"
         cards = [t for t in texts if t.startswith(CARD_MARK)]
         if profile.meta_fields and cards and len(cards) == len(texts):
             if not any(card_field(t, name) for t in cards for name in profile.meta_fields):

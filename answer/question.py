@@ -23,7 +23,7 @@ _COMPARISON = re.compile(r"分别|相比|对比|比较|和.{1,8}的.{0,10}(各|�
 _WANTS_MANY = re.compile(r"各|分别|以及|和.{0,12}(多少|几)|哪几|哪些|respectively|each|and .{0,30}(how many|how much)", re.I)
 _ASKS_META = re.compile(
     r"文号|发文|印发|成文|落款|日期|哪天|哪一天|标题|题目|机关|哪个部门|哪两个部门|哪些部门|文种|抄送|联系人|收件|"
-    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|电话|联系方式|施行|生效|有效期|发布|修订|修正|"
+    r"哪位|答复的是|什么会议|哪次会议|会议期间|审议|电话|联系方式|传真|邮箱|网址|施行|生效|有效期|发布|修订|修正|"
     r"document number|issued|date|who signed|addressed|contact|phone|take effect|in force|valid",
     re.I,
 )
@@ -44,7 +44,10 @@ META_FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("所答建议", re.compile(r"(提案|建议)的?(题目|标题|名称|全称)|什么(提案|建议)|哪份(提案|建议)|title of the (proposal|suggestion)", re.I)),
     ("标题", re.compile(r"标题|题目|文件名|title", re.I)),
     ("联系人", re.compile(r"联系人|contact person|who .{0,20}contact", re.I)),
-    ("联系电话", re.compile(r"联系电话|联系方式|电话|phone", re.I)),
+    ("联系电话", re.compile(r"联系电话|联系方式|(?<!传真)电话|phone", re.I)),
+    ("传真", re.compile(r"传真|\bfax\b", re.I)),
+    ("电子邮箱", re.compile(r"邮箱|电子邮件|e-?mail", re.I)),
+    ("网址", re.compile(r"网址|网站地址|\bwebsite\b|\burl\b", re.I)),
 )
 _SPECIFIC_DATES = {"印发日期", "施行日期", "有效期至", "发布日期", "修订"}
 _SIGNING_DATE = re.compile(r"成文|落款|signed", re.I)
