@@ -290,3 +290,16 @@ def test_wrong_admin_tokens_are_logged_and_the_client_is_locked_out(tmp_path, ca
     service.library.delete(TOKEN, "wenzhou.txt", client="10.0.0.7")  # the admin elsewhere is not locked out
     assert caplog.text.count("admin token refused for client 10.0.0.66") == 3 and TOKEN not in caplog.text
     assert "wenzhou.txt" not in service.documents and Path(settings.corpus_dir, ".recycle").is_dir()
+
+
+def test_an_admin_token_with_a_lone_surrogate_is_a_counted_wrong_token():
+    """Second probe of #19: a token holding ``\\ud800`` showed Python's encoding error and was not counted."""
+    from settings import Settings
+    from web.limits import FailureLimiter
+    from web.service import check_admin_token
+
+    failures = FailureLimiter(limit=2, window_s=60)
+    for _ in range(2):
+        with pytest.raises(LibraryError, match="令牌不正确"):
+            check_admin_token(Settings(admin_token="Zr4kT0_xQm9vLw2pBc7yHs"), "\ud800", "10.0.0.9", failures)
+    assert failures.locked_for("10.0.0.9") > 0  # both attempts were counted

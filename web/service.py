@@ -72,7 +72,9 @@ def check_admin_token(settings: Settings, given: str, client: str = "local", fai
     wait = failures.locked_for(client) if failures else 0.0
     if wait:
         raise LibraryError(f"管理员令牌错误次数过多，请 {int(wait) + 1} 秒后再试。(Too many wrong admin tokens; wait.)")
-    if not hmac.compare_digest(str(given or "").encode("utf-8"), settings.admin_token.encode("utf-8")):
+    # surrogatepass: a token with a lone surrogate is a wrong token (counted), not an encoding error
+    if not hmac.compare_digest(str(given or "").encode("utf-8", "surrogatepass"),
+                               settings.admin_token.encode("utf-8", "surrogatepass")):
         if failures:
             failures.failed(client)
         raise LibraryError("管理员令牌不正确。(Wrong admin token.)")
