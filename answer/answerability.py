@@ -231,6 +231,46 @@ def unstated_fields(asked: Sequence[str], documents: Sequence[Document]) -> list
             and not any(word in d.text for d in documents for word in _WRITTEN_ONLY_FIELDS[field])]
 
 
+_HEADER_CORE = re.compile(r"[\[［（(].*$")
+
+
+def empty_asked_cell(row_line: str, question: str) -> tuple[str, str, str]:
+    """``(label, column, cell)`` when the question names a column of the row (its header without the bracketed
+    part, two characters or more) whose cell is empty; ``('', '', '')`` otherwise.
+
+    Example:
+        >>> empty_asked_cell("指标表｜R&D比重（%）：2025年目标 3.0%；年均增长[累计提高] --", "R&D比重的年均增长是多少？")
+        ('R&D比重（%）', '年均增长', '--')
+        >>> empty_asked_cell("指标表｜R&D比重（%）：2025年目标 3.0%；年均增长[累计提高] --", "2025年目标是多少？")
+        ('', '', '')
+    """
+    label, cells = row_cells(row_line)
+    for header, value in cells.items():
+        core = _HEADER_CORE.sub("", header).strip()
+        if len(core) >= 2 and not re.search(r"\d", core) and core in question and _EMPTY_CELL.match(value):
+            return label, core, value
+    return "", "", ""
+
+
+_NUMBERED = re.compile(r"第?(\d{2,})号")
+
+
+def missing_numbered_document(question: str, documents: Mapping[str, Document]) -> str:
+    """A numbered proposal, suggestion or file the question names (第413号, 413号建议) that no document
+    mentions ('' when every one is mentioned or none is named).
+
+    Example:
+        >>> docs = {"a": Document("a", "a", "关于第412号建议的答复", "第412号建议收悉", "0")}
+        >>> missing_numbered_document("对第413号建议的答复文号是什么？", docs), missing_numbered_document("412号建议", docs)
+        ('第413号', '')
+    """
+    for number in _NUMBERED.findall(question):
+        pattern = re.compile(rf"(?<!\d){number}号")
+        if not any(pattern.search(d.text) or pattern.search(d.title) for d in documents.values()):
+            return f"第{number}号"
+    return ""
+
+
 def place_refusal(place_names: list[str], subject: str, documents: Mapping[str, Document]) -> str:
     """Why a question about ``place_names`` is refused, blaming the right thing: no document mentions the
     place at all, or the documents mention it but none of the passages found answers the question about it.

@@ -8,7 +8,8 @@ import time
 from typing import Collection, Sequence
 
 from answer.answerability import (
-    answerability_features, empty_year_cell, load_answerability, missing_named_document, place_refusal, unstated_fields,
+    answerability_features, empty_asked_cell, empty_year_cell, load_answerability, missing_named_document,
+    missing_numbered_document, place_refusal, unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
@@ -250,6 +251,9 @@ class Answerer:
         absent = missing_named_document(profile.text, self.documents)
         if absent:
             return f"资料库中没有《{absent}》，无法回答“{subject}”。"
+        unnumbered = missing_numbered_document(profile.text, self.documents)
+        if unnumbered:
+            return f"资料中没有提到{unnumbered}，无法回答“{subject}”。"
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
         if not units or units[0].score < self.scorer.abstain_threshold:
@@ -260,9 +264,14 @@ class Answerer:
         if years and (not covered_years or (len(years) == 1 and not covered_years)):
             return f"资料中未找到{'、'.join(years)}年的相关内容，无法回答“{subject}”。"
         for unit in chosen:
-            label, year, cell = empty_year_cell(unit.subject, years) if is_row_line(unit.text) else ("", "", "")
+            if not is_row_line(unit.text):
+                continue
+            label, year, cell = empty_year_cell(unit.subject, years)
             if label:
                 return f"文件中没有给出{label}{year}年的数字（表中该栏为“{cell}”），无法回答“{subject}”。"
+            label, column, cell = empty_asked_cell(unit.subject, profile.text)
+            if label:
+                return f"文件中没有给出{label}的{column}（表中该栏为“{cell}”），无法回答“{subject}”。"
         places = sorted(profile.places)
         covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
