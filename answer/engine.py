@@ -24,7 +24,7 @@ from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.scoring import ScorerWeights, load_weights
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError, ScoringTrace
 from index.search import Retriever
-from index.steering import document_place, documents_named
+from index.steering import document_place, documents_named, names_as_subject
 from index.types import Hit
 from ingest.metadata import field_source
 from ingest.tables import ROW_MARK
@@ -273,7 +273,7 @@ class Answerer:
             if label:
                 return f"文件中没有给出{label}的{column}（表中该栏为“{cell}”），无法回答“{subject}”。"
         places = sorted(profile.places)
-        covered_places = [p for p in places if any(p in c or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
+        covered_places = [p for p in places if any(names_as_subject(c, {p}) or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
             return place_refusal(places, subject, self.documents)
         fields = [f for f in profile.meta_fields if f != "标题"]

@@ -14,7 +14,7 @@ from typing import Callable, Collection, Mapping, Sequence
 from answer.question import QuestionProfile
 from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.sentences import row_head, split_units
-from index.steering import document_place, place_names
+from index.steering import document_place, names_as_subject
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
 from ingest.structure import heading_level, heading_title, law_part
@@ -331,14 +331,14 @@ def is_about_places(text: str, chunk_text: str, end: int, document_place: str, p
 
 
 def names_place(text: str, places: Collection[str]) -> bool:
-    """Whether ``text`` names one of ``places`` (any of its names: 温州, 温州市, Wenzhou…).
+    """Whether ``text`` names one of ``places`` (any of its names: 温州, 温州市, Wenzhou…), other than
+    as a location (位于上海, 对接上海: :func:`index.steering.names_as_subject`).
 
     Example:
         >>> names_place("永嘉县省级高新园区", {"永嘉"}), names_place("乐清市", {"温岭"})
         (True, False)
     """
-    lowered = text.lower()
-    return any(name.lower() in lowered for place in places for name in place_names(place))
+    return names_as_subject(text, places)
 
 
 def novelty(text: str, question: str) -> int:

@@ -12,7 +12,7 @@ from typing import Callable, Mapping, Sequence
 
 from answer.extractive import COMPANION_RATIO, Unit, has_figure, is_about_places, mentions_year
 from answer.question import QuestionProfile
-from index.steering import PLACES, document_place
+from index.steering import document_place, place_names
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
 from ingest.types import Document
@@ -84,7 +84,7 @@ def place_queries(question: str, places: Sequence[str]) -> dict[str, str]:
         query = question
         for other in places:
             if other != place:
-                for name in PLACES[other]:
+                for name in place_names(other):
                     query = re.sub(re.escape(name), "", query, flags=re.I)
         queries[place] = query
     return queries

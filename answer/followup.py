@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from index.steering import PLACES, question_places
+from index.steering import place_names, question_places
 
 _FOLLOWUP_CUES = re.compile(
     r"^(那|那么|那个|还有|另外|再|它|其|他们|这个|那该|and|what about|how about)|(呢|吗)[？?]?$|呢[，,]", re.I
@@ -31,7 +31,7 @@ def _replace_places(previous: str, new_places: set[str]) -> str | None:
     rewritten = previous
     replacement = "和".join(sorted(new_places))
     for place in old_places:
-        for name in PLACES[place]:
+        for name in place_names(place):
             rewritten = re.sub(re.escape(name), replacement, rewritten, count=1, flags=re.I)
             if rewritten != previous:
                 return rewritten
@@ -64,7 +64,7 @@ def _own_words(question: str, places: set[str]) -> str:
     """What a question asks beyond its question words, cues and the places it names."""
     content = _QUESTION_WORDS.sub("", _FOLLOWUP_CUES.sub("", question.strip()))
     for place in places:
-        for name in PLACES[place]:
+        for name in place_names(place):
             content = re.sub(re.escape(name), "", content, flags=re.I)
     return content
 

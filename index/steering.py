@@ -7,44 +7,12 @@ question that names a place or kind multiplies the scores of matching documents.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from functools import lru_cache
+from typing import Collection, Mapping
 
 from ingest.types import Document
+from index.places import place_table
 
-# Most local first: a document is "of" the first place its title or issuer names.
-PLACES: dict[str, tuple[str, ...]] = {
-    "鹿城": ("鹿城", "lucheng"),
-    "温岭": ("温岭", "wenling"),
-    "乐清": ("乐清", "yueqing"),
-    "瑞安": ("瑞安", "ruian"),
-    "龙港": ("龙港", "longgang"),
-    "龙湾": ("龙湾", "longwan"),
-    "瓯海": ("瓯海", "ouhai"),
-    "永嘉": ("永嘉", "yongjia"),
-    "平阳": ("平阳", "pingyang"),
-    "苍南": ("苍南", "cangnan"),
-    "洞头": ("洞头", "dongtou"),
-    "文成": ("文成", "wencheng"),
-    "泰顺": ("泰顺", "taishun"),
-    "玉环": ("玉环", "yuhuan"),
-    "台州": ("台州", "taizhou"),
-    "温州": ("温州", "wenzhou"),
-    # Beyond the bureaus' own area: named so that a question about them is not answered from ours.
-    "杭州": ("杭州", "hangzhou"),
-    "宁波": ("宁波", "ningbo"),
-    "嘉兴": ("嘉兴", "jiaxing"),
-    "湖州": ("湖州", "huzhou"),
-    "绍兴": ("绍兴", "shaoxing"),
-    "金华": ("金华", "jinhua"),
-    "衢州": ("衢州", "quzhou"),
-    "舟山": ("舟山", "zhoushan"),
-    "丽水": ("丽水", "lishui"),
-    "上海": ("上海", "shanghai"),
-    "北京": ("北京", "beijing"),
-    "深圳": ("深圳", "shenzhen"),
-    "苏州": ("苏州", "suzhou"),
-    "南京": ("南京", "nanjing"),
-}
 KINDS: dict[str, tuple[str, ...]] = {
     "答复函": ("答复", "建议", "提案", "代表", "委员", "reply", "proposal"),
     "规划": ("规划", "十四五", "五年", "five-year", "plan"),
@@ -56,6 +24,9 @@ NUMBER_BOOST = 2.0
 _DOC_NUMBER = re.compile(r"〔(\d{4})〕(\d{1,4})号")
 _QUOTED_TITLE = re.compile(r"《([^《》]{4,})》")
 MIN_NAMED_TITLE_CHARS = 8
+# Words that make the place after them a location or destination, not the subject.
+_LOCATION_MARK = re.compile(r"(位于|地处|坐落于?|落户于?|落地|设在|设于|设立|在|赴|到|至|前往|对接|面向|来自)$")
+LOCATION_MARK_CHARS = 3
 
 
 def document_place(document: Document) -> str:
@@ -65,19 +36,66 @@ def document_place(document: Document) -> str:
         >>> document_place(Document("d", "d", "温州市鹿城区人民政府关于印发…的通知", "", "0"))
         '鹿城'
     """
-    label = f"{document.title} {document.meta.get('发文机关', '')}"
-    return next((place for place in PLACES if place in label), "")
+    return _most_local(f"{document.title} {document.meta.get('发文机关', '')}")
+
+
+@lru_cache(maxsize=1024)
+def _most_local(label: str) -> str:
+    table = place_table()
+    found = table.find(label)
+    if not found:
+        return ""
+    return min(found, key=lambda f: (-table.places[f[2]].level, f[0]))[2]
 
 
 def question_places(question: str) -> set[str]:
-    """Places a question names, in Chinese or English.
+    """Places a question names, in Chinese or English (a place written as its subdivision's address
+    prefix, 温州市鹿城区, counts as the subdivision).
 
     Example:
-        >>> sorted(question_places("温州和Wenling分别…"))
-        ['温岭', '温州']
+        >>> sorted(question_places("温州和Hangzhou分别…")), sorted(question_places("温州市鹿城区的目标"))
+        (['杭州', '温州'], ['鹿城'])
     """
-    lowered = question.lower()
-    return {place for place, names in PLACES.items() if any(name in lowered for name in names)}
+    return place_table().named(question)
+
+
+def names_as_subject(text: str, places: Collection[str]) -> bool:
+    """Whether ``text`` names one of ``places`` other than as a location or destination (a mention
+    right after 位于, 在, 赴, 对接 … is where something is, not what the text is about) or as the
+    prefix of its own subdivision's address (浙江 in 浙江省舟山市). A place not in the table counts
+    when ``text`` contains it.
+
+    Example:
+        >>> names_as_subject("永嘉县省级高新园区", {"永嘉"}), names_as_subject("乐清市", {"温岭"})
+        (True, False)
+        >>> names_as_subject("科创园位于上海市嘉定区。", {"上海"}), names_as_subject("主动对接上海全球科创中心", {"上海"})
+        (False, False)
+        >>> names_as_subject("浙江省舟山市科技创新促进条例", {"浙江"}), names_as_subject("浙江省科技厅", {"浙江"})
+        (False, True)
+    """
+    table = place_table()
+    wanted = set(places)
+    lowered = text.lower()
+    if not any(name.lower() in lowered for place in wanted for name in table.names_of(place)):
+        return False  # the common case, without scanning
+    found = table.find(text)
+    for position, (start, end, key) in enumerate(found):
+        following = found[position + 1] if position + 1 < len(found) else None
+        if following and following[0] == end and key in table.places[following[2]].parents:
+            continue  # 浙江省舟山市: an address prefix
+        if key in wanted and not _LOCATION_MARK.search(text[max(0, start - LOCATION_MARK_CHARS):start]):
+            return True
+    return any(place not in table.places and place.lower() in lowered for place in wanted)
+
+
+def place_names(place: str) -> tuple[str, ...]:
+    """Every name ``place`` is written as (full name, short form, pinyin); ``(place,)`` if unknown.
+
+    Example:
+        >>> place_names("鹿城"), place_names("温州")
+        (('鹿城区', '鹿城'), ('温州市', '温州', 'wenzhou'))
+    """
+    return place_table().names_of(place)
 
 
 def documents_named(question: str, documents: Mapping[str, Document]) -> list[str]:

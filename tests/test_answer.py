@@ -51,6 +51,19 @@ def test_unsupported_year_place_or_figure_abstains_saying_what_is_missing(answer
     assert not answer.citations and answer.related
 
 
+def test_place_named_only_as_a_location_is_not_the_subject(settings, fake_embedder):
+    answerer = answerer_with(settings, fake_embedder, "park.txt",
+                             "温州市科技园区建设情况\n\n温州（嘉定）科技创新园位于上海市嘉定区，占地面积120亩。\n")
+    answer = answerer.ask("上海市的科技创新园占地面积是多少？")
+    assert answer.abstained and "上海" in answer.text, answer.text
+    assert "120亩" in answerer.ask("温州（嘉定）科技创新园占地面积是多少？").text
+
+
+def test_place_above_the_documents_place_is_another_place(answerer):
+    answer = answerer.ask("浙江省到2025年科技型中小企业数量要达到多少家？")
+    assert answer.abstained and "浙江" in answer.text, answer.text
+
+
 def test_followup_is_searched_as_a_standalone_question(answerer):
     answer = answerer.ask("那温岭呢？", history=["温州到2025年科技型中小企业要达到多少家？"])
     assert answer.searched_question == "温岭到2025年科技型中小企业要达到多少家？"
@@ -87,6 +100,8 @@ def test_too_long_question_is_a_clear_error():
         ("温岭到2025年高新技术企业要达到多少家？", ["温州的目标是多少？"], "温岭到2025年高新技术企业要达到多少家？"),
         ("占地面积多大？", ["温州国家农业科技园区在哪里？"], "温州国家农业科技园区在哪里？ 占地面积多大"),
         ("那温岭呢？", [], "那温岭呢？"),
+        # a district's short form replaces the city's full name: 鹿城, never "鹿城市"
+        ("那鹿城呢？", ["温岭市到2025年科技型中小企业要达到多少家？"], "鹿城到2025年科技型中小企业要达到多少家？"),
         # a follow-up with its own predicate keeps it, taking the year from the question before
         ("乐清、瑞安两个省级高新园区呢，在全省排第几？", ["2022年温州国家高新区在全国排第几位？"],
          "2022年乐清、瑞安两个省级高新园区呢，在全省排第几？"),
