@@ -25,7 +25,7 @@ _DOC_NUMBER = re.compile(r"〔(\d{4})〕(\d{1,4})号")
 _QUOTED_TITLE = re.compile(r"《([^《》]{4,})》")
 MIN_NAMED_TITLE_CHARS = 8
 # Words that make the place after them a location or destination, not the subject.
-_LOCATION_MARK = re.compile(r"(位于|地处|坐落于?|落户于?|落地|设在|设于|设立|在|赴|到|至|前往|对接|面向|来自)$")
+_LOCATION_MARK = re.compile(r"(位于|地处|坐落于?|落户于?|落地|设在|设于|设立|赴|到|至|前往|对接|面向|来自)$")
 LOCATION_MARK_CHARS = 3
 
 

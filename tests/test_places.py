@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from answer.followup import rewrite_followup
 from index.places import build_place_table, place_table
-from index.steering import document_place, place_names, question_places
+from index.steering import document_place, names_as_subject, place_names, question_places
 from ingest.types import Document
 
 
@@ -66,3 +66,11 @@ def test_build_from_a_small_division_list():
     assert table.places["承德"].names == ("承德市", "承德")  # the county inside it keeps only its full name
     assert table.places["承德县"].parents == frozenset({"承德", "河北"})
     assert place_names("unknown place") == ("unknown place",)
+
+
+def test_location_words_make_a_place_no_subject():
+    assert not names_as_subject("温州（嘉定）科技创新园位于上海市嘉定区", {"上海"})
+    assert not names_as_subject("浙江省舟山市科技创新促进条例", {"浙江"})
+    assert names_as_subject("舟山市科技创新促进条例", {"舟山"})
+    # 在 is too common to mark a location: an event or body named for the place is about it
+    assert names_as_subject("谭望嵩在北京奥运会中国队与比利时队的比赛中", {"北京"})
