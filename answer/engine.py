@@ -129,7 +129,9 @@ class Answerer:
         parts = self._question_parts(hits, part_texts)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
-        reason = self._abstain_reason(units, chosen, terms.missing, profile) or self._unconfident(profile, terms, units)
+        reason = self._abstain_reason(units, chosen, terms.missing, profile)
+        if not reason and searched == question:  # a follow-up's rewrite carries words of earlier questions
+            reason = self._unconfident(profile, terms, units)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration):
