@@ -46,7 +46,7 @@ from web.presenters import (  # noqa: E402
 )
 from web.routes import build_router  # noqa: E402
 from web.admin import bin_choices, outcome_message  # noqa: E402
-from web.limits import ClientRateLimit, client_of  # noqa: E402
+from web.limits import ClientRateLimit, PendingJobLimit, UploadBudget, client_of  # noqa: E402
 from web.security import (  # noqa: E402
     AnonymousUploadGate, ApiBodyLimit, SecurityHeaders, admin_token_problem, escape_markdown,
 )
@@ -350,15 +350,17 @@ def create_app(
     # FastAPI's own /docs page loads Swagger UI from a CDN: keep it off (offline intranet).
     app = FastAPI(title="政策问答助手", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(build_router(settings, service, feedback))
+    blocks = build_blocks(settings, service, feedback)
+    blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
     app.add_middleware(ApiBodyLimit)
     app.add_middleware(UploadRecorder, registry=uploads)
+    app.add_middleware(UploadBudget, trusted_header=settings.trusted_proxy_header)  # upload bytes per client
     app.add_middleware(AnonymousUploadGate, open_=bool(settings.admin_token))
+    app.add_middleware(PendingJobLimit, blocks=blocks, trusted_header=settings.trusted_proxy_header)  # jobs per client
     app.add_middleware(ClientRateLimit, per_minute=settings.requests_per_minute, burst=settings.request_burst,
                        trusted_header=settings.trusted_proxy_header)
     app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors, admin_enabled=bool(settings.admin_token))
     app.add_middleware(QuietDisconnects)
-    blocks = build_blocks(settings, service, feedback)
-    blocks.queue(max_size=queue_size, default_concurrency_limit=concurrency_limit)
     return gr.mount_gradio_app(
         app, blocks, path="/", root_path=settings.root_path or None, theme=THEME, css=CSS,
         footer_links=[], show_error=True, ssr_mode=False, mcp_server=False, max_file_size=MAX_FILE_BYTES,

@@ -7,6 +7,10 @@
   so one client flooding gets 429s while everyone else still gets in.
 - :class:`ClientRateLimit` (ASGI middleware) applies a :class:`RateLimiter` to the POSTs of the
   JSON API and Gradio (questions, queue joins, uploads): ``429 {"error"}`` with ``Retry-After``.
+- :class:`PendingJobLimit` (ASGI middleware) bounds the jobs one client has waiting or running in
+  Gradio's queue (``queue/join``, ``call/…``): one client can no longer fill the queue for everyone.
+- :class:`UploadBudget` (ASGI middleware) bounds the bytes one client may send to Gradio's upload
+  endpoint in a window (the files are kept until Gradio's ``delete_cache`` removes them).
 - :class:`FailureLimiter` counts failed admin-token attempts per client and locks the client out.
 """
 
@@ -19,16 +23,22 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.security import BusyError
 
 log = logging.getLogger("policyqa.limits")
 MAX_TRACKED_CLIENTS = 10_000  # least recently seen clients are forgotten past this
 LIMITED_PREFIXES = ("/api/", "/gradio_api/")
+QUEUE_JOIN_PREFIXES = ("/gradio_api/queue/join", "/gradio_api/call/")  # every POST that adds a job to Gradio's queue
+PENDING_JOBS_PER_CLIENT = 4  # a chat question, the page's load events and a spare; the queue holds 64
+# Uploads per client: a file of the 50 MB maximum and more, or dozens of usual documents, each half hour.
+# Gradio keeps an unused upload up to 70 minutes (delete_cache): one client holds at most ~140 MB of them.
+UPLOAD_BYTES_PER_WINDOW = 60 * 1024 * 1024
+UPLOAD_WINDOW_S = 1800.0
 
 
 def client_address(scope: Scope, trusted_header: str = "") -> str:
@@ -183,12 +193,159 @@ class ClientRateLimit:
             client = client_address(scope, self.trusted_header)
             wait = self.limiter.allow(client)
             if wait:
-                start, body = too_many_requests(wait, f"请求过于频繁，请 {math.ceil(wait)} 秒后再试。"
-                                                      "(Too many requests from you; slow down.)")
-                await send(start)
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, wait, f"请求过于频繁，请 {math.ceil(wait)} 秒后再试。(Too many requests from you; slow down.)")
                 return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, retry_after: float, message: str) -> None:
+    start, body = too_many_requests(retry_after, message)
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+class PendingJobLimit:
+    """ASGI middleware: a client with ``per_client`` jobs waiting or running in Gradio's queue gets ``429``
+    for its next join, until one of them has finished.
+
+    The jobs are Gradio's own (``blocks._queue.event_ids_to_events``: an event is there from its join
+    until it is finished or its client has gone), each with the request that joined it, so nothing has to
+    watch streams to know when a job is done. Joins still being handled count too (two at once cannot
+    both slip under the cap).
+
+    Args:
+        blocks: the Gradio ``Blocks`` whose queue is counted (after ``blocks.queue()``).
+        trusted_header: the proxy header naming the client (``settings.trusted_proxy_header``).
+    """
+
+    def __init__(self, app: ASGIApp, blocks: Any, per_client: int = PENDING_JOBS_PER_CLIENT,
+                 trusted_header: str = "") -> None:
+        self.app = app
+        self.blocks = blocks
+        self.per_client = max(1, per_client)
+        self.trusted_header = trusted_header
+        self._joining: dict[str, int] = {}
+
+    def pending(self, client: str) -> int:
+        """Jobs of ``client`` in Gradio's queue (waiting or running) plus its joins being handled now."""
+        events = getattr(getattr(self.blocks, "_queue", None), "event_ids_to_events", {})
+        queued = 0
+        for event in list(events.values()):
+            request = getattr(event, "request", None)
+            peer = request.client.host if request is not None and request.client else ""
+            queued += client_of(peer, request.headers if request is not None else {}, self.trusted_header) == client
+        return queued + self._joining.get(client, 0)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(QUEUE_JOIN_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        client = client_address(scope, self.trusted_header)
+        if self.pending(client) >= self.per_client:
+            await _refuse(send, 5, f"您已有 {self.per_client} 个问题在排队或处理中，请等前面的回答完成后再提问。"
+                                   "(You have too many questions waiting; wait for your earlier answers.)")
+            return
+        self._joining[client] = self._joining.get(client, 0) + 1
+        counted = True
+
+        def release() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                left = self._joining.get(client, 1) - 1
+                if left > 0:
+                    self._joining[client] = left
+                else:
+                    self._joining.pop(client, None)
+
+        async def releasing_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                release()  # the job (if any) is in Gradio's queue now and counted there
+            await send(message)
+
+        try:
+            await self.app(scope, receive, releasing_send)
+        finally:
+            release()
+
+
+class UploadBudget:
+    """ASGI middleware: one client may send at most ``max_bytes`` to Gradio's upload endpoint within
+    ``window_s`` seconds; past that ``429`` (the declared length is checked first, what arrives is counted).
+
+    Example:
+        >>> now = [0.0]
+        >>> budget = UploadBudget(None, max_bytes=10, window_s=60, clock=lambda: now[0])
+        >>> budget.spend("a", 8), budget.wait_for("a", 5), budget.wait_for("b", 5)
+        (None, 60.0, 0.0)
+        >>> now[0] = 61.0; budget.wait_for("a", 5)
+        0.0
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int | None = None, window_s: float | None = None,
+                 trusted_header: str = "", path: str = "/gradio_api/upload",
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.max_bytes = max_bytes or UPLOAD_BYTES_PER_WINDOW
+        self.window_s = window_s or UPLOAD_WINDOW_S
+        self.trusted_header = trusted_header
+        self.path = path
+        self.clock = clock
+        self._spent = _Recent()
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> list[tuple[float, int]]:
+        now = self.clock()
+        return [(t, n) for t, n in self._spent.get(client, []) if now - t < self.window_s]
+
+    def wait_for(self, client: str, size: int) -> float:
+        """Seconds until ``client`` may send ``size`` more bytes (``0.0``: now)."""
+        with self._lock:
+            now, recent = self.clock(), self._recent(client)
+            over = sum(n for _, n in recent) + size - self.max_bytes
+            if over <= 0:
+                return 0.0
+            for sent_at, n in recent:  # the oldest sends leave the window first
+                over -= n
+                if over <= 0:
+                    return max(0.001, self.window_s - (now - sent_at))
+            return self.window_s
+
+    def spend(self, client: str, size: int) -> None:
+        """Count ``size`` bytes sent by ``client`` now (merged with a send of the last second)."""
+        with self._lock:
+            now, recent = self.clock(), self._recent(client)
+            if recent and now - recent[-1][0] < 1.0:
+                recent[-1] = (recent[-1][0], recent[-1][1] + size)
+            else:
+                recent.append((now, size))
+            self._spent.touch(client, [])
+            self._spent[client] = recent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != self.path:
+            await self.app(scope, receive, send)
+            return
+        client = client_address(scope, self.trusted_header)
+        declared = Headers(scope=scope).get("content-length", "")
+        wait = self.wait_for(client, int(declared) if declared.isdigit() else 1)
+        if wait:
+            await _refuse(send, wait, f"上传过多：同一来源每 {self.window_s / 60:.0f} 分钟最多上传 "
+                                      f"{self.max_bytes // (1024 * 1024)} MB，请 {math.ceil(wait / 60)} 分钟后再试。"
+                                      "(Upload budget used up; try again later.)")
+            return
+
+        if declared.isdigit():
+            self.spend(client, int(declared))  # reserved now: uploads sent at once cannot all slip under
+            await self.app(scope, receive, send)
+            return
+
+        async def counted_receive() -> Message:  # chunked: counted as it arrives
+            message = await receive()
+            self.spend(client, len(message.get("body", b"")))
+            return message
+
+        await self.app(scope, counted_receive, send)
 
 
 class FailureLimiter:

@@ -7,7 +7,7 @@ who may post feedback and upload (how many at once: web.limits).
 - :func:`cross_site_reason` tells a feedback post from another site; :class:`AnonymousUploadGate`
   closes Gradio's upload endpoint when the library is read-only; :func:`admin_token_problem`
   refuses a weak admin token; :func:`escape_markdown` shows a user's text as text.
-- :class:`ApiBodyLimit` refuses a JSON API request body over the limit with ``413 {"error"}``,
+- :class:`ApiBodyLimit` refuses a JSON API or Gradio queue-join body over its limit with ``413 {"error"}``,
   before it is parsed or kept (the rest is read and dropped, so the client gets the answer).
 """
 
@@ -24,6 +24,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_API_BODY_BYTES = 1024 * 1024  # a question, 20 earlier ones and a document filter need a few KB
+# Gradio's queue joins and calls carry the same question (≤ 500 characters, ≤ 20 earlier ones, filters):
+GRADIO_JOB_PREFIXES = ("/gradio_api/queue/join", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/")
+MAX_GRADIO_JOB_BODY_BYTES = 256 * 1024
+BODY_LIMITS = (("/api/", MAX_API_BODY_BYTES), (GRADIO_JOB_PREFIXES, MAX_GRADIO_JOB_BODY_BYTES))
 MAX_DISCARDED_BYTES = 64 * 1024 * 1024  # of a refused body, read and dropped; past this the connection is cut
 
 
@@ -205,48 +209,61 @@ class _BodyTooLarge(Exception):
 
 
 class ApiBodyLimit:
-    """ASGI middleware: request bodies under ``prefix`` over ``max_bytes`` get ``413 {"error": …}``.
+    """ASGI middleware: a request body over the limit of its path get ``413 {"error": …}``.
+
+    Args:
+        limits: ``(path prefix or prefixes, most bytes)`` pairs, the first matching applies; other paths
+            are not limited here (Gradio's upload has ``max_file_size``). Default: the JSON API 1 MB,
+            Gradio's queue joins and calls 256 KB.
 
     The refused body is never kept: what the app has not read is read and dropped (up to
     :data:`MAX_DISCARDED_BYTES`), so that a client still sending it gets the 413, not a broken pipe.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_API_BODY_BYTES, prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, limits: tuple[tuple[str | tuple[str, ...], int], ...] = BODY_LIMITS) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-        self.prefix = prefix
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        max_bytes = next((n for prefix, n in self.limits if scope["type"] == "http" and scope["path"].startswith(prefix)), 0)
+        if not max_bytes:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(receive, send)
+        if declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(max_bytes, receive, send)
             return
-        received, finished = 0, False
+        received, finished, too_large = 0, False, False
 
         async def counted_receive() -> Message:
-            nonlocal received, finished
+            nonlocal received, finished, too_large
             message = await receive()
             received += len(message.get("body", b""))
             finished = message["type"] != "http.request" or not message.get("more_body", False)
-            if received > self.max_bytes:
+            if received > max_bytes:
+                too_large = True
                 raise _BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, counted_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(receive, send, finished)
+        async def guarded_send(message: Message) -> None:
+            if not too_large:  # an app that caught the error answers 400 "could not parse": the 413 is ours
+                await send(message)
 
-    async def _refuse(self, receive: Receive, send: Send, finished: bool = False) -> None:
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except _BodyTooLarge:
+            pass
+        if too_large:
+            await self._refuse(max_bytes, receive, send, finished)
+
+    @staticmethod
+    async def _refuse(max_bytes: int, receive: Receive, send: Send, finished: bool = False) -> None:
         dropped = 0
         while not finished and dropped <= MAX_DISCARDED_BYTES:
             message = await receive()
             dropped += len(message.get("body", b""))
             finished = message["type"] != "http.request" or not message.get("more_body", False)
-        message = f"请求体过大（上限 {self.max_bytes // 1024} KB）。(Request body over {self.max_bytes} bytes.)"
+        message = f"请求体过大（上限 {max_bytes // 1024} KB）。(Request body over {max_bytes} bytes.)"
         body = json.dumps({"error": message}, ensure_ascii=False).encode("utf-8")
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
