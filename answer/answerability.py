@@ -20,6 +20,7 @@ from typing import Callable, Mapping, Sequence
 
 from answer.extractive import Unit, has_figure
 from answer.question import QuestionProfile
+from answer.types import ScoringTrace
 from ingest.types import Document
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -286,3 +287,32 @@ def place_refusal(place_names: list[str], subject: str, documents: Mapping[str, 
     if any(name in d.text or name in d.title for name in place_names for d in documents.values()):
         return f"资料中提到了{names}，但没有找到能回答“{subject}”的内容。"
     return f"资料库中没有关于{names}的文件或内容，无法回答“{subject}”。"
+
+
+TRACE_UNIT_CHARS = 80
+
+
+def scoring_trace(weights: Mapping[str, float], units: Sequence[Unit], confidence: float | None) -> ScoringTrace | None:
+    """Which features chose the best unit (weight × value, largest first), with the model's confidence."""
+    if not units:
+        return None
+    best = units[0]
+    contributions = sorted(((name, weights.get(name, 0.0) * value) for name, value in best.features.items()),
+                           key=lambda item: -abs(item[1]))
+    return ScoringTrace(best.text[:TRACE_UNIT_CHARS], best.score, tuple(c for c in contributions if c[1]), confidence)
+
+
+def unconfident_refusal(question: str, weights: Mapping[str, float], units: Sequence[Unit]) -> str:
+    """The refusal when the model doubts the best unit answers: it names the heaviest question terms
+    the best passage lacks.
+
+    Example:
+        >>> unconfident_refusal("火灾死亡人数的目标？", {"火灾": 3.0, "死亡人数": 2.0}, [])
+        '资料中没有找到关于“火灾、死亡人数”的内容，无法回答“火灾死亡人数的目标”。'
+    """
+    subject = question.strip("？?。 ")
+    passage = f"{units[0].hit.chunk.heading_path} {units[0].hit.chunk.text}".lower() if units else ""
+    absent = sorted((t for t in weights if t.lower() not in passage), key=lambda t: -weights[t])[:2]
+    if absent:
+        return f"资料中没有找到关于“{'、'.join(absent)}”的内容，无法回答“{subject}”。"
+    return f"资料中未找到能直接回答“{subject}”的内容。"

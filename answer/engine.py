@@ -9,7 +9,7 @@ from typing import Collection, Sequence
 
 from answer.answerability import (
     answerability_features, empty_asked_cell, empty_year_cell, load_answerability, missing_named_document,
-    missing_numbered_document, place_refusal, unstated_fields,
+    missing_numbered_document, place_refusal, scoring_trace, unconfident_refusal, unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
@@ -22,7 +22,7 @@ from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.scoring import ScorerWeights, load_weights
-from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError, ScoringTrace
+from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
 from index.search import Retriever
 from index.steering import document_place, documents_named, names_as_subject
 from index.types import Hit
@@ -37,7 +37,6 @@ PARAGRAPH_LOOKBACK = 600
 ENGLISH_DENSE_BOOST = 2.0
 META_CARD_DOCS = 3
 TAIL_FIELDS = frozenset({"成文日期", "印发日期", "抄送"})  # written in the signature and 版记 at a document's end
-TRACE_UNIT_CHARS = 80
 _RANK = re.compile(r"第\s*[\d一二三四五六七八九十]+|前\s*\d+\s*[%％名位]|\d+\s*[位名](?!数)")
 RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
@@ -129,9 +128,13 @@ class Answerer:
         parts = self._question_parts(hits, part_texts)
         facets = question_facets(profile, self.documents, self._unit_context, [part.scores for part in parts])
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
+        confidence = (self.answerability.confidence(self.confidence_features(profile, terms, units))
+                      if self.answerability else None)
         reason = self._abstain_reason(units, chosen, terms.missing, profile)
-        if not reason and searched == question:  # a follow-up's rewrite carries words of earlier questions
-            reason = self._unconfident(profile, terms, units)
+        # The model judges a question as asked: a follow-up's rewrite carries words of earlier questions.
+        if not reason and searched == question and not profile.meta_fields and confidence is not None \
+                and confidence < self.answerability.threshold:
+            reason = unconfident_refusal(profile.text, terms.weights, units)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration):
@@ -155,7 +158,7 @@ class Answerer:
             latency_ms=(time.perf_counter() - started) * 1000,
             searched_question=searched,
             related=related,
-            scoring=self._trace(profile, terms, units),
+            scoring=scoring_trace(self.scorer.weights, units, confidence),
         )
         if generate and self.settings.llm_base_url:
             return generate_answer(self.settings, extractive, self.documents, history)
@@ -306,30 +309,6 @@ class Answerer:
         lexical = self.retriever.index.lexical
         return answerability_features(profile, units, terms.weights, lexical.tokenizer.tokens(profile.text),
                                       lexical.idf, self.documents)
-
-    def _trace(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> ScoringTrace | None:
-        """Which features chose the best unit (and the answerability model's confidence in it)."""
-        if not units:
-            return None
-        best = units[0]
-        contributions = sorted(((name, self.scorer.weights.get(name, 0.0) * value) for name, value in best.features.items()),
-                               key=lambda item: -abs(item[1]))
-        confidence = (self.answerability.confidence(self.confidence_features(profile, terms, units))
-                      if self.answerability else None)
-        return ScoringTrace(best.text[:TRACE_UNIT_CHARS], best.score, tuple(c for c in contributions if c[1]), confidence)
-
-    def _unconfident(self, profile: QuestionProfile, terms: TermWeights, units: Sequence[Unit]) -> str:
-        """A refusal when the answerability model doubts the best unit answers ('' when confident or no model)."""
-        if self.answerability is None or profile.meta_fields:
-            return ""
-        if self.answerability.confidence(self.confidence_features(profile, terms, units)) >= self.answerability.threshold:
-            return ""
-        subject = profile.text.strip("？?。 ")
-        passage = f"{units[0].hit.chunk.heading_path} {units[0].hit.chunk.text}".lower() if units else ""
-        absent = sorted((t for t in terms.weights if t.lower() not in passage), key=lambda t: -terms.weights[t])[:2]
-        if absent:
-            return f"资料中没有找到关于“{'、'.join(absent)}”的内容，无法回答“{subject}”。"
-        return f"资料中未找到能直接回答“{subject}”的内容。"
 
     def _unit_context(self, unit: Unit) -> str:
         """The unit with what scopes it: title, section, and its paragraph up to the unit."""

@@ -29,8 +29,8 @@ _CHINESE_COUNT = re.compile(
     r"(?<![〇零月])[一二三四五六七八九十两百千万]+(?:[个家项类条所名位亿元次批天日倍周成]|个月|年(?=[内以后起间，。；、）)]|$))"
     r"|百分之[一二三四五六七八九十百零〇点]+"
 )
-# The k-th five-year plan (十一五 … 十九五) by its Chinese name; from the third on, plan k ends in 1966 + 5(k-3) + 4.
 _ITEM_LINE = re.compile(r"(?m)^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、])")
+# The k-th five-year plan (十一五 … 十九五) by its Chinese name; from the third on, plan k ends in 1966 + 5(k-3) + 4.
 _FIVE_YEAR_PLAN = re.compile(r"十([一二三四五六七八九])五")
 _PLAN_ORDINAL = {c: i for i, c in enumerate("一二三四五六七八九", start=11)}
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
