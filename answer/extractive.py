@@ -35,7 +35,10 @@ _FIVE_YEAR_PLAN = re.compile(r"十([一二三四五六七八九])五")
 _PLAN_ORDINAL = {c: i for i, c in enumerate("一二三四五六七八九", start=11)}
 _LATIN_TOKEN = re.compile(r"^[a-z][a-z\-]*$")
 # Numbers that are not figures: a list marker, a year, an ordinal (第四十三条, 第2款, 第142号).
-_NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)|第[\d一二三四五六七八九十百千零〇两]+[编章节条款项号届次]")
+_NOT_FIGURES = re.compile(
+    r"^\s*[（(]?\d{1,2}[.．、)）]|(?<!\d)(?:19|20)\d{2}(?=\s*年)|第[\d一二三四五六七八九十百千零〇两]+[编章节条款项号届次]"
+    r"|(?<!\d)\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"  # a month or a day of a date (2006年1月1日) is not an amount
+)
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
 YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
@@ -403,6 +406,8 @@ def has_figure(text: str) -> bool:
         (True, True, False)
         >>> has_figure("开展三年行动计划")  # a duration, not a plan's name
         False
+        >>> has_figure("英文版于2006年1月1日正式开通"), has_figure("有10个开通了英文版")
+        (False, True)
     """
     body = _NOT_FIGURES.sub("", text)
     return bool(_DIGIT.search(body) or _CHINESE_COUNT.search(body))
