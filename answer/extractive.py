@@ -218,9 +218,10 @@ def unit_features(
         "length": min(1.0, len(text) / 100),
         "novelty": min(1.0, novelty(text, profile.text) / NOVELTY_SCALE),
         "heading_or_identity": float(is_bare_heading(text) or (not profile.asks_meta and is_identity_line(text, scope.identity))),
-        "figure_wanted": float(profile.wants_number and has_figure(text)),
-        "year_wanted": float(profile.wants_year and bool(YEAR_IN_TEXT.search(text))),
-        "date_wanted": float(profile.wants_date and bool(DATE.search(text))),
+        # The answer types a content question asks for; a filing card's dates and numbers are not content.
+        "figure_wanted": float(profile.wants_number and not is_card and has_figure(text)),
+        "year_wanted": float(profile.wants_year and not is_card and bool(YEAR_IN_TEXT.search(text))),
+        "date_wanted": float(profile.wants_date and not is_card and bool(DATE.search(text))),
         "card_for_field": float(is_card and bool(profile.meta_fields)),
         "card_for_content": float(is_card and not profile.asks_meta),
         "list_items": float(min(listed, asked_items or LIST_CAP)),

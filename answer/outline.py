@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration_size
-from answer.scoring import ScorerWeights
+from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.question import QuestionProfile
 from index.types import Hit
 from ingest.structure import Heading, find_headings, law_part, without_mark
@@ -143,6 +143,8 @@ def best_enumeration(
     if not profile.wants_list or profile.meta_fields:
         return None
     wanted = asked_count(profile.count_phrase)
+    question_bigrams = char_bigrams(profile.text)
+    best_hit = max((h.score for h in hits), default=0.0) or 1.0
     best: Enumeration | None = None
     seen: set[tuple[str, int]] = set()
     for hit in hits[:SEARCHED_HITS]:
@@ -168,10 +170,12 @@ def best_enumeration(
             if own < MIN_OWN_COVERAGE and not named:
                 continue  # headings that share nothing with the question: the document's outline, not the list asked for
             context = f"{document.title} {ancestor_titles(headings, items[0])}"
+            listing = " ".join([parent_title, *labels])
             score = scorer.score({
-                "coverage": coverage(" ".join([parent_title, *labels]), context, weights), "novelty": 1.0,
-                "rank_prior": 1.0 / hit.rank, "list_items": float(min(len(items), wanted or LIST_CAP)),
-                "count_phrase": float(bool(wanted)),
+                "coverage": coverage(listing, context, weights), "novelty": 1.0,
+                "bigram_coverage": bigram_coverage(listing, question_bigrams),
+                "rank_prior": 1.0 / hit.rank, "retrieval_score": hit.score / best_hit,
+                "list_items": float(min(len(items), wanted or LIST_CAP)), "count_phrase": float(bool(wanted)),
             })
             if named:
                 score += MARK_WORD_BONUS

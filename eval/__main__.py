@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--write", help="write the weights fitted on all suites here (e.g. answer/data/weights.json)")
     tune.add_argument("--answerability", help="write the answerability model fitted on all suites here "
                       "(e.g. answer/data/answerability.json)")
+    tune.add_argument("--fit", default="", help="comma-separated features to fit (default: all); the others keep their weights")
     tune.add_argument("--units", help="an .npz that keeps the collected candidate units (read if it exists, else written)")
     bench = commands.add_parser("bench", help="measure ingestion, query latency, scale and concurrency; write BENCHMARKS.md")
     bench.add_argument("--out", default="BENCHMARKS.md")
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.command == "tune":
             return tune(settings, chosen, Path(args.write) if args.write else None, Path(args.units) if args.units else None,
-                        Path(args.answerability) if args.answerability else None)
+                        Path(args.answerability) if args.answerability else None,
+                        tuple(f for f in args.fit.split(",") if f))
         return run_suites(settings, chosen, Path(args.out), args.gate)
     from eval.commands import compare_configurations, report_run, run_and_report
 

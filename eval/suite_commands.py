@@ -120,7 +120,7 @@ def _type_cell(row: dict | None) -> str:
 
 
 def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_file: Path | None = None,
-         answerability: Path | None = None) -> int:
+         answerability: Path | None = None, only: Sequence[str] = ()) -> int:
     """Collect candidate units on every suite, print leave-documents-out figures, and (with ``write``)
     fit on everything and write the weights file. ``units_file`` keeps the collected units (an .npz):
     read when it exists, written when it does not — delete it after changing the answerer."""
@@ -136,15 +136,17 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
             questions += collect(suite.name, suite.cases(), suite_answerer(suite, settings, embedder))
         if units_file:
             write_units(units_file, questions)
-    report = leave_documents_out(questions, hand)
+    report = leave_documents_out(questions, hand, only=only)
     print(format_tune_table(report))
     refusals = answerability_leave_documents_out(questions)
     print("\nAnswerability model (leave-documents-out):\n" + format_answerability_table(refusals))
     if write:
-        fitted = fit_weights(questions, hand)
-        note = (f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)} --write {write}`: pairwise "
-                "logistic regression over the candidate units' features, as corrections to the hand weights, scaled so "
-                "coverage keeps weight 1.")
+        fitted = fit_weights(questions, hand, only)
+        fit_flag = f" --fit {','.join(only)}" if only else ""
+        note = (f"Fitted by `python -m eval tune --suites {','.join(s.name for s in suites)}{fit_flag} --write {write}`: pairwise "
+                "logistic regression over the candidate units' features, as corrections to the hand weights "
+                f"({'only ' + ', '.join(only) + ' fitted, the others kept' if only else 'all fitted'}), scaled so coverage "
+                "keeps weight 1. Refit the answerability model afterwards (it reads the score's scale).")
         write_weights(write, fitted, note, report)
         largest = sorted(fitted.weights.items(), key=lambda kv: -abs(kv[1]))[:8]
         print("\nlargest weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in largest))

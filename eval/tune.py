@@ -82,7 +82,7 @@ def collect(suite: str, cases: Sequence[QACase], answerer: Answerer) -> list[Que
     return rows
 
 
-def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights) -> ScorerWeights:
+def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights, only: Sequence[str] = ()) -> ScorerWeights:
     """Weights fitted on ``questions`` to rank each question's answer units above its other units, and a
     refusal threshold.
 
@@ -90,6 +90,7 @@ def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights) -> Scor
     is one example, the difference of their features, with the hand weights' score difference as one
     more input, so the fit learns corrections to the hand weights rather than starting from nothing.
     The result is scaled so that term coverage keeps the hand weight (answer rules compare scores as ratios).
+    With ``only``, just those features are fitted and every other keeps its hand weight.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -103,15 +104,20 @@ def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights) -> Scor
         negatives = question.features[~question.labels][np.argsort(-scores[~question.labels])][:PAIR_NEGATIVES]
         differences.append((positives[:, None, :] - negatives[None, :, :]).reshape(-1, len(FEATURES)))
     x = np.vstack(differences)
-    x = np.hstack([(x @ prior)[:, None], x])
-    y = np.r_[np.ones(len(x)), np.zeros(len(x))]
-    model = LogisticRegression(C=REGULARISATION_C, fit_intercept=False, max_iter=5000).fit(np.vstack([x, -x]), y)
-    vector = model.coef_[0][0] * prior + model.coef_[0][1:]
+    fitted = [i for i, name in enumerate(FEATURES) if not only or name in only]
+    inputs = np.hstack([(x @ prior)[:, None], x[:, fitted]])
+    y = np.r_[np.ones(len(inputs)), np.zeros(len(inputs))]
+    model = LogisticRegression(C=REGULARISATION_C, fit_intercept=False, max_iter=5000).fit(np.vstack([inputs, -inputs]), y)
+    vector = model.coef_[0][0] * prior
+    vector[fitted] += model.coef_[0][1:]
+    if only:  # the hand weights stay as they are; the fitted ones are put on their scale
+        vector = vector / model.coef_[0][0] if model.coef_[0][0] > 0 else prior
     coverage_at = list(FEATURES).index("coverage")
     scale = hand.weights.get("coverage", 1.0) / vector[coverage_at] if vector[coverage_at] > 0 else 1.0
     weights = {name: round(float(value * scale), 4) for name, value in zip(FEATURES, vector)}
-    scorer = ScorerWeights(weights, 0.0)
-    return ScorerWeights(weights, refusal_threshold(questions, scorer))
+    if only:  # the answerability model decides refusals; the score floor stays where the kept weights put it
+        return ScorerWeights(weights, hand.abstain_threshold)
+    return ScorerWeights(weights, refusal_threshold(questions, ScorerWeights(weights, 0.0)))
 
 
 def _vector(scorer: ScorerWeights) -> np.ndarray:
@@ -165,7 +171,8 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def leave_documents_out(questions: Sequence[QuestionUnits], hand: ScorerWeights, folds: int = FOLDS) -> dict[str, dict]:
+def leave_documents_out(questions: Sequence[QuestionUnits], hand: ScorerWeights, folds: int = FOLDS,
+                        only: Sequence[str] = ()) -> dict[str, dict]:
     """Per suite: the hand weights, and weights fitted without the question's document (k folds of
     documents), each evaluated on the held-out questions only."""
     groups = sorted({q.group for q in questions})
@@ -173,7 +180,7 @@ def leave_documents_out(questions: Sequence[QuestionUnits], hand: ScorerWeights,
     held_out_scorers = {}
     for fold in range(folds):
         training = [q for q in questions if fold_of[q.group] != fold]
-        held_out_scorers[fold] = fit_weights(training, hand)
+        held_out_scorers[fold] = fit_weights(training, hand, only)
     results: dict[str, dict] = {}
     for suite in sorted({q.suite for q in questions}):
         mine = [q for q in questions if q.suite == suite]
