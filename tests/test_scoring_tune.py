@@ -107,3 +107,12 @@ def test_answerability_model_is_fitted_with_few_wrong_refusals_and_read_back(tmp
     path.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match="a.json"):
         load_answerability(path)
+
+
+def test_fitting_only_some_features_keeps_the_others_and_the_floor():
+    hand = load_weights()
+    fitted = fit_weights(synthetic_questions(), hand, only=("bigram_coverage",))
+    assert fitted.weights["bigram_coverage"] > 0
+    assert {k: v for k, v in fitted.weights.items() if k != "bigram_coverage"} == pytest.approx(
+        {k: v for k, v in hand.weights.items() if k != "bigram_coverage"}, abs=1e-3)
+    assert fitted.abstain_threshold == hand.abstain_threshold
