@@ -261,7 +261,8 @@ class Answerer:
             return f"资料中没有提到{unnumbered}，无法回答“{subject}”。"
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
-        if not units or units[0].score < self.scorer.abstain_threshold:
+        # Below the score floor, or none of the question's terms in the units chosen: not about what was asked.
+        if not units or units[0].score < self.scorer.abstain_threshold or not any(u.coverage for u in chosen):
             return f"资料中未找到能直接回答“{subject}”的内容。"
         contexts = [self._unit_context(u) for u in chosen]
         years = sorted(profile.years)
