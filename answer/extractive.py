@@ -336,7 +336,7 @@ def is_about_places(text: str, chunk_text: str, end: int, document_place: str, p
 
 def names_place(text: str, places: Collection[str]) -> bool:
     """Whether ``text`` names one of ``places`` (any of its names: 温州, 温州市, Wenzhou…), other than
-    as a location (位于上海, 对接上海: :func:`index.steering.names_as_subject`).
+    as a location (位于北京, 对接北京: :func:`index.steering.names_as_subject`).
 
     Example:
         >>> names_place("永嘉县省级高新园区", {"永嘉"}), names_place("乐清市", {"温岭"})

@@ -111,8 +111,8 @@ def plain_text(quoted: str, years: tuple[str, ...] = ()) -> str:
     Example:
         >>> plain_text("表1：规划目标｜R&D经费投入（亿元）：指标类型 科技投入；2020年 28.2亿元；2025年 58亿元", ("2025",))
         'R&D经费投入（亿元） — 2025年：58亿元'
-        >>> plain_text("【文件信息】标题：温州规划；文号：温政发〔2021〕1号。")
-        '标题：温州规划；文号：温政发〔2021〕1号。'
+        >>> plain_text("【文件信息】标题：宁波规划；文号：甬政发〔2021〕1号。")
+        '标题：宁波规划；文号：甬政发〔2021〕1号。'
     """
     text = quoted.replace(CARD_MARK, "").strip()
     if ROW_MARK in text:

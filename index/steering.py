@@ -50,11 +50,11 @@ def _most_local(label: str) -> str:
 
 def question_places(question: str) -> set[str]:
     """Places a question names, in Chinese or English (a place written as its subdivision's address
-    prefix, 温州市鹿城区, counts as the subdivision).
+    prefix, 宁波市鄞州区, counts as the subdivision).
 
     Example:
-        >>> sorted(question_places("温州和Hangzhou分别…")), sorted(question_places("温州市鹿城区的目标"))
-        (['杭州', '温州'], ['鹿城'])
+        >>> sorted(question_places("宁波和Hangzhou分别…")), sorted(question_places("宁波市鄞州区的目标"))
+        (['宁波', '杭州'], ['鄞州'])
     """
     return place_table().named(question)
 
@@ -62,15 +62,15 @@ def question_places(question: str) -> set[str]:
 def names_as_subject(text: str, places: Collection[str]) -> bool:
     """Whether ``text`` names one of ``places`` other than as a location or destination (a mention
     right after 位于, 在, 赴, 对接 … is where something is, not what the text is about) or as the
-    prefix of its own subdivision's address (浙江 in 浙江省舟山市). A place not in the table counts
+    prefix of its own subdivision's address (浙江 in 浙江省湖州市). A place not in the table counts
     when ``text`` contains it.
 
     Example:
         >>> names_as_subject("永嘉县省级高新园区", {"永嘉"}), names_as_subject("乐清市", {"温岭"})
         (True, False)
-        >>> names_as_subject("科创园位于上海市嘉定区。", {"上海"}), names_as_subject("主动对接上海全球科创中心", {"上海"})
+        >>> names_as_subject("科创园位于北京市海淀区。", {"北京"}), names_as_subject("主动对接北京全球科创中心", {"北京"})
         (False, False)
-        >>> names_as_subject("浙江省舟山市科技创新促进条例", {"浙江"}), names_as_subject("浙江省科技厅", {"浙江"})
+        >>> names_as_subject("浙江省湖州市科技创新促进条例", {"浙江"}), names_as_subject("浙江省科技厅", {"浙江"})
         (False, True)
     """
     table = place_table()
@@ -82,7 +82,7 @@ def names_as_subject(text: str, places: Collection[str]) -> bool:
     for position, (start, end, key) in enumerate(found):
         following = found[position + 1] if position + 1 < len(found) else None
         if following and following[0] == end and key in table.places[following[2]].parents:
-            continue  # 浙江省舟山市: an address prefix
+            continue  # 浙江省湖州市: an address prefix
         if key in wanted and not _LOCATION_MARK.search(text[max(0, start - LOCATION_MARK_CHARS):start]):
             return True
     return any(place not in table.places and place.lower() in lowered for place in wanted)
@@ -92,8 +92,8 @@ def place_names(place: str) -> tuple[str, ...]:
     """Every name ``place`` is written as (full name, short form, pinyin); ``(place,)`` if unknown.
 
     Example:
-        >>> place_names("鹿城"), place_names("温州")
-        (('鹿城区', '鹿城'), ('温州市', '温州', 'wenzhou'))
+        >>> place_names("鄞州"), place_names("宁波")
+        (('鄞州区', '鄞州'), ('宁波市', '宁波', 'ningbo'))
     """
     return place_table().names_of(place)
 
