@@ -11,7 +11,6 @@ from answer.sentences import is_row_line, split_clauses
 from ingest.pipeline import CARD_MARK
 
 MAX_QUOTE_CHARS = 150
-WHOLE_SENTENCE_CHARS = 100  # up to this a sentence is quoted whole, not cut to a clause window
 MAX_ROW_QUOTE_CHARS = 220
 WINDOW_TOLERANCE = 0.02
 NOVELTY_CHARS = 2
@@ -173,19 +172,22 @@ def quote_unit(
 
     ``parts`` are the sub-questions this unit answers (profile and term weights each): a
     sentence is quoted from the first to the last clause any of them (or the whole question) needs.
-    A sentence of at most ``WHOLE_SENTENCE_CHARS`` (``MAX_QUOTE_CHARS`` for a list question: its
-    items run through the sentence) is quoted whole.
+    A sentence that fits in ``MAX_QUOTE_CHARS`` is quoted whole: a clause window alone drops the
+    clause beside it that completes the answer (a second figure, a "但…" proviso, a list's items).
 
     Example:
         >>> from answer.question import profile_question
         >>> t = ("2020年，我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%，居全省第7位，高新技术产业投资增速放缓，"
-        ...      "规上工业企业研发经费支出增幅低于全省平均水平，企业研发机构覆盖率不高，科技成果转化能力有待提升。")
+        ...      "规上工业企业研发经费支出增幅低于全省平均水平，企业研发机构覆盖率不高，科技成果转化能力有待提升，"
+        ...      "高层次人才和创新团队引进培育不足，科技金融服务体系不够健全，创新生态仍需进一步优化，营商环境仍有短板。")
         >>> q1, q2 = profile_question("战略性新兴产业增加值是多少？"), profile_question("在全省排第几？")
         >>> w1, w2 = {"战略性新兴产业": 1.0, "增加值": 1.0}, {"全省": 1.0, "第几": 1.0}
         >>> quote_unit(t, {**w1, **w2}, q1)
         '我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%'
         >>> quote_unit(t, {**w1, **w2}, q1, [(q1, w1), (q2, w2)])
         '我市战略性新兴产业增加值仅292.61亿元，占全省份额5.3%，居全省第7位'
+        >>> quote_unit("计入当年本单位绩效工资总量，但不受总量限制，不纳入总量基数。", {"绩效工资总量": 1.0}, q1)
+        '计入当年本单位绩效工资总量，但不受总量限制，不纳入总量基数。'
     """
     fields = [card_field(text, name) for name in profile.meta_fields] if text.startswith(CARD_MARK) else []
     if any(fields):
@@ -193,8 +195,8 @@ def quote_unit(
         return "，".join([title, *(f for f in fields if f and not f.startswith("标题："))])
     if is_row_line(text):
         return quote_row(text, weights, profile)
-    if len(text.strip()) <= (MAX_QUOTE_CHARS if profile.wants_list else WHOLE_SENTENCE_CHARS):
-        return text.strip().rstrip("，,；;：:")  # a short sentence is quoted whole: a clause alone drops the answer
+    if len(text.strip()) <= MAX_QUOTE_CHARS:
+        return text.strip().rstrip("，,；;：:")
     spans = [best_window(text, weights, profile)] + [best_window(text, w, p) for p, w in parts]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     return text[start:end].strip().rstrip("，,；;：:")
