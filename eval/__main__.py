@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--llm-url", help="OpenAI base URL for the llm configuration (default: llm_base_url, "
                          "else a local llama.cpp server with gemma-3-270m, started and stopped here)")
     compare.add_argument("--limit", type=int, help="only this many questions, spread evenly over the set")
-    suites = commands.add_parser("suites", help="run every suite (bundled, devcorpus, cmrc) and print them side by side")
-    suites.add_argument("--suites", default="bundled,devcorpus,cmrc")
+    suites = commands.add_parser("suites", help="run every suite (bundled, devcorpus, cmrc, cmrc_negative) and print them side by side")
+    suites.add_argument("--suites", default="bundled,devcorpus,cmrc,cmrc_negative")
     suites.add_argument("--out", default="runs/suites")
     suites.add_argument("--gate", help="JSON {suite: {figure: floor, max_figure: ceiling}}; exit 1 if any is missed")
     suites.add_argument("--cmrc-paragraphs", type=int, default=120, help="CMRC paragraphs in the corpus (0 = all 848)")

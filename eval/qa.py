@@ -11,7 +11,8 @@ The set lives in ``eval/qa.jsonl``, one JSON object per line::
 quotes from the files named in ``docs``; they are matched with
 :func:`eval.textmatch.contains_evidence`, so line breaks, spaces and ``*`` inside a quote do
 not matter. Rows of type ``unanswerable`` carry empty ``answers``, ``evidence`` and ``docs``:
-the right behaviour is to abstain.
+the right behaviour is to abstain. An optional ``exclude_docs`` list of corpus file names asks the
+question over every other document (e.g. without the one that answers it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from eval.textmatch import contains_evidence, normalize_for_match
 
@@ -78,6 +79,7 @@ class QACase:
         type: one of :data:`QUESTION_TYPES`.
         note: free-text remark for maintainers.
         history: earlier user questions of the same conversation, oldest first.
+        exclude_docs: corpus file names the question is asked without (searched: every other one).
         line: 1-based line number of the row in the file it was loaded from (0 if built
             in code).
     """
@@ -91,12 +93,22 @@ class QACase:
     type: str
     note: str = ""
     history: tuple[str, ...] = ()
+    exclude_docs: tuple[str, ...] = ()
     line: int = 0
 
     @property
     def answerable(self) -> bool:
         """Whether the documents answer the question (every type but ``unanswerable``)."""
         return self.type != "unanswerable"
+
+    def searched_docs(self, library: Iterable[str]) -> frozenset[str] | None:
+        """The documents of ``library`` the question is asked over: all but ``exclude_docs`` (None: no limit).
+
+        Example:
+            >>> sorted(QACase("u", "?", (), "any", (), (), "unanswerable", exclude_docs=("b",)).searched_docs("abc"))
+            ['a', 'c']
+        """
+        return frozenset(library).difference(self.exclude_docs) if self.exclude_docs else None
 
 
 def load_qa_set(path: str | Path) -> list[QACase]:
@@ -249,6 +261,7 @@ def _parse_row(path: Path, line_no: int, raw: str) -> QACase:
     lists = {name: _string_list(path, line_no, row, name) for name in _STRING_LIST_FIELDS}
     note = _optional_string(path, line_no, row, "note")
     history = _string_list(path, line_no, row, "history") if "history" in row else ()
+    exclude_docs = _string_list(path, line_no, row, "exclude_docs") if "exclude_docs" in row else ()
 
     if qtype == "unanswerable":
         for name in _STRING_LIST_FIELDS:
@@ -281,6 +294,7 @@ def _parse_row(path: Path, line_no: int, raw: str) -> QACase:
         type=qtype,
         note=note,
         history=history,
+        exclude_docs=exclude_docs,
         line=line_no,
     )
 

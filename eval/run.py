@@ -124,7 +124,8 @@ def run_cases(
         bar: Iterable[QACase] = tqdm(todo, desc="Questions", unit="q", disable=not show_progress, mininterval=1.0)
         for case in bar:
             try:
-                answer = answerer.ask(case.question, history=case.history, mode=mode)
+                answer = answerer.ask(case.question, history=case.history, doc_ids=case.searched_docs(answerer.documents),
+                                      mode=mode)
                 row = answer_to_row(case, answer, answerer.documents)
             except AnswerError as exc:
                 row = error_row(case, exc)

@@ -124,6 +124,10 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
     """Collect candidate units on every suite, print leave-documents-out figures, and (with ``write``)
     fit on everything and write the weights file. ``units_file`` keeps the collected units (an .npz):
     read when it exists, written when it does not — delete it after changing the answerer."""
+    limited = [suite.name for suite in suites if any(case.exclude_docs for case in suite.cases())]
+    if limited:  # collecting candidates searches the whole library: the excluded (answering) documents too
+        print(f"error: {', '.join(limited)} ask questions without some documents; tune cannot fit on them", file=sys.stderr)
+        return 2
     hand = load_weights(settings.scorer_weights or None)
     if units_file and units_file.is_file():
         questions = read_units(units_file)
