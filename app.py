@@ -164,8 +164,9 @@ def _chat_tab(settings: Settings, service: AnswerService, feedback: FeedbackStor
 
     chat_io = dict(inputs=[question, conversation, asked, records, doc_filter, by_issuer, by_year, by_kind],
                    outputs=[chatbot, question, conversation, asked, records])
-    question.submit(chat, **chat_io, api_name="chat")
-    send.click(chat, **chat_io, api_visibility="private")
+    # One event for Enter and the send button. "always_last": a send while the previous one is still on its
+    # way (an empty send, say) runs once that one is done, with the box's text then — not dropped, not doubled.
+    gr.on([question.submit, send.click], chat, **chat_io, api_name="chat", trigger_mode="always_last")
     def pick_example(data: gr.SelectData) -> str:
         return data.value["text"]
 
