@@ -9,7 +9,7 @@ from typing import Collection, Sequence
 
 from answer.answerability import (
     answerability_features, empty_asked_cell, empty_year_cell, load_answerability, missing_named_document,
-    missing_numbered_document, place_refusal, scoring_trace, unconfident_refusal, unstated_fields,
+    missing_numbered_document, place_refusal, question_words, scoring_trace, unconfident_refusal, unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
 from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
@@ -20,6 +20,7 @@ from answer.sentences import is_row_line, row_head
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
+from answer.neighbours import Neighbour, neighbouring_measure
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.scoring import ScorerWeights, load_weights
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
@@ -278,6 +279,11 @@ class Answerer:
             label, column, cell = empty_asked_cell(unit.subject, profile.text)
             if label:
                 return f"文件中没有给出{label}的{column}（表中该栏为“{cell}”），无法回答“{subject}”。"
+        if profile.asks_amount or all(is_row_line(u.text) for u in chosen):
+            neighbours = [self._neighbour(profile.text, u) for u in chosen]
+            if all(neighbours):
+                return (f"文件中只有“{neighbours[0].stated}”的内容，没有给出“{neighbours[0].asked}”，"
+                        f"无法回答“{subject}”。")
         places = sorted(profile.places)
         covered_places = [p for p in places if any(names_as_subject(c, {p}) or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
@@ -310,6 +316,12 @@ class Answerer:
         lexical = self.retriever.index.lexical
         return answerability_features(profile, units, terms.weights, lexical.tokenizer.tokens(profile.text),
                                       lexical.idf, self.documents)
+
+    def _neighbour(self, question: str, unit: Unit) -> Neighbour | None:
+        """The neighbouring measure ``unit`` states in place of the one asked (answer/neighbours.py)."""
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        context = f"{document.title if document else ''} {unit.hit.chunk.heading_path}"
+        return neighbouring_measure(question, unit.subject, context, question_words())
 
     def _unit_context(self, unit: Unit) -> str:
         """The unit with what scopes it: title, section, and its paragraph up to the unit."""

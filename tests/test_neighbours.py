@@ -1,0 +1,34 @@
+"""A neighbouring measure stated in place of the one asked (answer/neighbours.py, #17)."""
+
+from answer.answerability import question_words
+from answer.neighbours import Neighbour, neighbouring_measure
+
+
+def neighbour(question: str, unit: str, context: str = ""):
+    return neighbouring_measure(question, unit, context, question_words())
+
+
+def test_a_row_of_another_indicator_is_a_neighbour():
+    found = neighbour("规划对火灾死亡人数设定了什么目标？", "主要指标｜生产安全事故死亡人数：预期值 下降15%")
+    assert found == Neighbour("火灾死亡人数", "安全事故死亡人数")
+
+
+def test_another_grade_of_the_same_measure_is_a_neighbour():
+    found = neighbour("较大生产安全事故起数下降多少？", "主要指标｜重特大生产安全事故起数：下降20%")
+    assert found is not None and found.stated.startswith("重特大")
+
+
+def test_a_word_that_ends_with_the_head_under_another_modifier_is_a_neighbour():
+    assert neighbour("全市营业收入是多少亿元？", "全市检验检测机构全年业务收入468.4亿元") == Neighbour("营业收入", "业务收入")
+
+
+def test_the_asked_modifier_in_the_unit_or_its_title_is_no_neighbour():
+    assert neighbour("火灾死亡人数目标是多少？", "火灾死亡人数下降10%，生产安全事故死亡人数下降15%") is None
+    assert neighbour("火灾死亡人数目标是多少？", "死亡人数下降10%", context="消防规划 火灾防控指标") is None
+
+
+def test_abbreviations_paraphrases_places_and_actions_are_no_neighbours():
+    assert neighbour("规上工业增加值增长多少？", "规模以上工业增加值增长8%") is None  # an abbreviation
+    assert neighbour("研发投入强度达到多少？", "全社会研发经费投入强度达到3%") is None  # listed in paraphrases.tsv
+    assert neighbour("宁波高新技术企业达到多少家？", "湖州高新技术企业达到900家") is None  # places: the place checks' job
+    assert neighbour("区级概念验证平台支持多少万元？", "建设概念验证平台50家") is None  # 建设 acts on the head
