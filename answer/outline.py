@@ -185,18 +185,20 @@ def best_enumeration(
     return best
 
 
-def best_listing_score(units: Sequence[Unit], enumeration: Enumeration) -> float:
-    """The score of the best unit that lists something itself (0 when none does) outside the
-    enumeration's own items: the rival of a heading enumeration, since a sentence that lists
-    nothing cannot answer a list question, and one inside an item is part of the list."""
-    return max(
-        (
-            u.score for u in units
-            if enumeration_size(u.text) >= 2
-            and not (u.hit.chunk.doc_id == enumeration.doc_id and enumeration.start <= u.doc_start < enumeration.end)
-        ),
-        default=0.0,
-    )
+def best_listing_score(units: Sequence[Unit]) -> float:
+    """The score of the best unit that lists something itself (0 when none does): the rival of a
+    heading enumeration, since a sentence that lists nothing cannot answer a list question. A sentence
+    inside one of the enumeration's items competes too: when a document's outline is its top-level
+    sections, the sentence in section 三 that names the departments asked for answers "哪几个部门",
+    the section titles do not.
+
+    Example:
+        >>> text = "请甲部、乙部、丙部在年底前完成。加强督查。"
+        >>> hit = Hit(Chunk("c", "d", text, 0, len(text)), 1.0, 1, "bm25")
+        >>> best_listing_score([Unit(hit, 16, 21, 1.4, 0.3), Unit(hit, 0, 16, 1.2, 0.8)])
+        1.2
+    """
+    return max((u.score for u in units if enumeration_size(u.text) >= 2), default=0.0)
 
 
 def introduced_by(units: Sequence[Unit], enumeration: Enumeration, top: int = INTRO_UNITS) -> bool:
@@ -214,7 +216,7 @@ def answers_with(units: Sequence[Unit], enumeration: Enumeration | None) -> bool
     """Whether a list question is better answered by the heading enumeration than by a sentence."""
     if enumeration is None:
         return False
-    return introduced_by(units, enumeration) or enumeration.score >= best_listing_score(units, enumeration)
+    return introduced_by(units, enumeration) or enumeration.score >= best_listing_score(units)
 
 
 def item_chunk(chunks: Sequence[Chunk], heading: Heading) -> Chunk | None:

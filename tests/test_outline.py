@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from answer.engine import Answerer
-from answer.outline import heading_groups, item_label
+from answer.extractive import Unit
+from answer.outline import Enumeration, answers_with, heading_groups, item_label
 from index.build import build_index
 from index.search import Retriever, open_index
+from index.types import Hit
 from ingest.structure import find_headings
+from ingest.types import Chunk
 from settings import Settings
 
 REPLY = """关于加强山区县高新区建设建议的答复函
@@ -111,3 +114,14 @@ def test_the_documents_own_outline_does_not_answer_a_counted_list(answerer):
 def test_annexes_asked_for_in_english_are_listed(answerer):
     answer = answerer.ask("Which annexes are attached to the Wenling plan?")
     assert "重点指标任务分解表" in answer.text and "重大项目清单" in answer.text
+
+
+def test_a_sentence_inside_a_section_that_names_the_items_asked_beats_the_section_titles():
+    text = "一、加强组织领导\n二、下放管理权限\n请甲部、乙部、丙部等部门在年底前完成。\n三、加强督查指导\n"
+    headings = find_headings(text)
+    hit = Hit(Chunk("c", "d", text, 0, len(text)), 1.0, 1, "bm25")
+    start = text.index("请")
+    naming = Unit(hit, start, text.index("\n", start), 1.8, 0.8)
+    outline = Enumeration("d", "", tuple(headings), tuple(h.title for h in headings), 1.1, 0, len(text))
+    assert not answers_with([naming], outline)
+    assert answers_with([Unit(hit, 0, 7, 1.0, 0.3)], outline)  # a sentence that lists nothing is no rival
