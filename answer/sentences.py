@@ -59,7 +59,35 @@ def split_units(text: str) -> list[tuple[int, int]]:
         spans.extend(_split_long(text, start, end))
         start = match.end()
     spans.extend(_split_long(text, start, len(text)))
-    return with_items([(s, e) for s, e in spans if text[s:e].strip()], text)
+    return with_items(with_continuations([(s, e) for s, e in spans if text[s:e].strip()], text), text)
+
+
+_OPEN_END = re.compile(r"[，；,;]\s*$")  # a line that stops mid-sentence
+
+
+def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    r"""Join a line that stops mid-sentence (at ``，`` or ``；``) with the line that goes on with the
+    sentence, up to ``LONG_UNIT_CHARS``: a layout's line break (a PDF's) does not end a sentence. An
+    enumerated item (``（二）…``) and a table row stay apart.
+
+    Example:
+        >>> t = "定价的，可以免予评估；\n协议定价的，应当公示价格。\n（一）甲；\n（二）乙。"
+        >>> [t[s:e] for s, e in with_continuations(split_units(t), t)]
+        ['定价的，可以免予评估；\n协议定价的，应当公示价格。', '（一）甲；', '（二）乙。']
+    """
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined:
+            last_start, last_end = joined[-1]
+            line = text[last_start:last_end]
+            following = text[start:end]
+            if (_OPEN_END.search(line) and "\n" in text[last_end:start] and end - last_start <= LONG_UNIT_CHARS
+                    and not _ITEM_START.match(following) and not _ITEM_START.match(line)
+                    and not is_row_line(line) and not is_row_line(following) and not line.startswith(CARD_MARK)):
+                joined[-1] = (last_start, end)
+                continue
+        joined.append((start, end))
+    return joined
 
 
 _LEAD_IN = re.compile(r"[：:]\s*$")
