@@ -51,6 +51,8 @@ _ASIDE = re.compile(r"[（(][^）)]*[）)]|[、“”\s]")
 PARAGRAPH_LABEL_CHARS = 8
 _NOT_WORD = re.compile(r"[\s，。：:；;、]+")
 _ACKNOWLEDGEMENT = re.compile(r"收悉(现[将就]?.{0,6}答复如下)?$")  # a reply's "您…所提的《…》收悉。": names the proposal, answers nothing
+# A question asking how many things of a kind there are, and which: 哪几种方式, 几类主体 (classifier, noun).
+_ASKED_KIND = re.compile(r"几\s*([种类个项条批家所])\s*([\u4e00-\u9fff]{2})")
 _CHINESE_DIGITS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -210,6 +212,7 @@ def unit_features(
     is_card = text.startswith(CARD_MARK)
     listed = enumeration_size(text) if profile.wants_list else 0
     asked_items = asked_count(profile.count_phrase)
+    counted = stated_count(text, profile.text) if profile.wants_list else 0
     features = {
         "coverage": coverage(subject, scope.context, weights),
         "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
@@ -225,9 +228,10 @@ def unit_features(
         "card_for_field": float(is_card and bool(profile.meta_fields)),
         "card_for_content": float(is_card and not profile.asks_meta),
         "list_items": float(min(listed, asked_items or LIST_CAP)),
-        "list_exact_count": float(bool(asked_items) and listed == asked_items),
+        "list_exact_count": float((bool(asked_items) and listed == asked_items) or (bool(counted) and listed == counted)),
         "quoted_phrase": float(bool(profile.quoted) and quotes_phrase(text, profile.quoted)),
-        "count_phrase": float(bool(profile.count_phrase) and profile.count_phrase.replace("个方面", "方面") in text),
+        "count_phrase": float((bool(profile.count_phrase) and profile.count_phrase.replace("个方面", "方面") in text)
+                              or bool(counted)),
         "plan_part": 0.0, "year_named": 0.0, "year_implied": 0.0, "year_other": 0.0,
         "place_mismatch": float(bool(profile.places)
                                 and not is_about_places(subject, chunk.text, end, scope.place, profile.places)),
@@ -265,6 +269,26 @@ def asked_count(count_phrase: str) -> int:
         (3, 2, 0)
     """
     return _CHINESE_DIGITS.get(count_phrase[:1], 0) if count_phrase else 0
+
+
+def stated_count(text: str, question: str) -> int:
+    """How many things of the kind a question asks the number of ("哪几种方式", "几类主体") ``text`` says
+    there are ("…和交换共享三种方式" → 3); 0 when the question asks no such kind or ``text`` counts none.
+
+    Example:
+        >>> stated_count("专家入库采取公开征集、特邀入库和交换共享三种方式。", "专家入库有哪几种方式？")
+        3
+        >>> stated_count("专家入库采取公开征集方式。", "专家入库有哪几种方式？"), stated_count("共三种方式", "有什么方式？")
+        (0, 0)
+    """
+    asked = _ASKED_KIND.search(question)
+    if not asked:
+        return 0
+    counted = re.search(rf"([一二两三四五六七八九十]|\d{{1,2}})\s*{asked.group(1)}{asked.group(2)}", text)
+    if not counted:
+        return 0
+    number = counted.group(1)
+    return int(number) if number.isdigit() else _CHINESE_DIGITS.get(number, 0)
 
 
 def is_bare_heading(text: str) -> bool:
