@@ -192,6 +192,12 @@ def record_requests(context) -> RequestLog:
     return log
 
 
+def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until no event of the chat page is pending: every progress tracker hidden again."""
+    page.wait_for_function("() => Array.from(document.querySelectorAll(\"[data-testid='status-tracker']\"))"
+                           ".every(tracker => tracker.classList.contains('hide'))", timeout=timeout_ms)
+
+
 def ask_in_chat_page(page, question: str, timeout_ms: int = 60_000):
     """Type ``question`` on the chat page, send it, and return the first source link of the answer."""
     page.locator("#qa-question textarea").fill(question)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from tests.browser_helpers import FACT_QUESTION, LONG_QUESTION, ask_in_chat_page, open_widget
+from tests.browser_helpers import FACT_QUESTION, LONG_QUESTION, ask_in_chat_page, open_widget, wait_until_idle
 from web.presenters import EXAMPLE_QUESTIONS
 from tests.test_browser import app_server, browser, context, embed_page_url  # noqa: F401 - shared fixtures
 
@@ -85,10 +85,13 @@ def test_an_empty_send_does_nothing(browser, app_server):
     url, _ = app_server
     context, page = chinese_page(browser)
     page.goto(url)
+    wait_until_idle(page)  # the page has loaded its filters
     page.locator("#qa-question textarea").fill("   ")
     page.locator("#qa-send").click()
     page.locator("#qa-question textarea").press("Enter")
-    ask_in_chat_page(page, FACT_QUESTION)  # answered after the empty sends, in order
+    wait_until_idle(page)  # the empty sends are done …
+    assert page.locator("#qa-chatbot [data-testid='user']").count() == 0
+    ask_in_chat_page(page, FACT_QUESTION)  # a question after them is answered as usual
     assert page.locator("#qa-chatbot .message-row, #qa-chatbot [data-testid='user']").count() >= 1
     assert page.locator("#qa-chatbot [data-testid='user']").count() == 1  # the empty sends added no message
     assert page.locator(".toast-body").count() == 0  # no red error toast
