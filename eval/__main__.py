@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     suites.add_argument("--gate", help="JSON {suite: {figure: floor, max_figure: ceiling}}; exit 1 if any is missed")
     suites.add_argument("--cmrc-paragraphs", type=int, default=120, help="CMRC paragraphs in the corpus (0 = all 848)")
     tune = commands.add_parser("tune", help="fit the answer scorer's weights; print leave-documents-out figures")
-    tune.add_argument("--suites", default="bundled,devcorpus,cmrc")
+    tune.add_argument("--suites", default="bundled,devcorpus,cmrc,cmrc_negative")
     tune.add_argument("--cmrc-paragraphs", type=int, default=120)
     tune.add_argument("--write", help="write the weights fitted on all suites here (e.g. answer/data/weights.json)")
     tune.add_argument("--answerability", help="write the answerability model fitted on all suites here "

@@ -124,10 +124,6 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
     """Collect candidate units on every suite, print leave-documents-out figures, and (with ``write``)
     fit on everything and write the weights file. ``units_file`` keeps the collected units (an .npz):
     read when it exists, written when it does not — delete it after changing the answerer."""
-    limited = [suite.name for suite in suites if any(case.exclude_docs for case in suite.cases())]
-    if limited:  # collecting candidates searches the whole library: the excluded (answering) documents too
-        print(f"error: {', '.join(limited)} ask questions without some documents; tune cannot fit on them", file=sys.stderr)
-        return 2
     hand = load_weights(settings.scorer_weights or None)
     if units_file and units_file.is_file():
         questions = read_units(units_file)
@@ -137,7 +133,7 @@ def tune(settings: Settings, suites: Sequence[Suite], write: Path | None, units_
         questions = []
         for suite in suites:
             print(f"== {suite.name}: collecting candidate units", file=sys.stderr)
-            questions += collect(suite.name, suite.cases(), suite_answerer(suite, settings, embedder))
+            questions += collect(suite.name, suite.cases(), suite_answerer(suite, settings, embedder), str(suite.corpus_dir))
         if units_file:
             write_units(units_file, questions)
     report = leave_documents_out(questions, hand, only=only)

@@ -63,20 +63,24 @@ def holds_answer(text: str, answers: Sequence[str]) -> bool:
     return any(normalize_for_match(a) and normalize_for_match(a) in normal for a in answers)
 
 
-def collect(suite: str, cases: Sequence[QACase], answerer: Answerer) -> list[QuestionUnits]:
-    """Every question's candidate units with features and labels."""
+def collect(suite: str, cases: Sequence[QACase], answerer: Answerer, corpus: str = "") -> list[QuestionUnits]:
+    """Every question's candidate units with features and labels, each question asked over the documents
+    it is asked over in the suite. Questions are grouped by ``corpus`` and main document, so that suites
+    over one corpus (cmrc, cmrc_negative) hold out a document's questions together."""
     names = list(FEATURES)
     rows = []
     for case in cases:
         try:
-            _, profile, _, _, terms, units = answerer.candidates(case.question, case.history)
+            _, profile, _, _, terms, units = answerer.candidates(case.question, case.history,
+                                                                 case.searched_docs(answerer.documents))
         except AnswerError:
             continue
         confidence = answerer.confidence_features(profile, terms, units)
         units = units[:MAX_UNITS]
         features = np.array([[u.features.get(n, 0.0) for n in names] for u in units], dtype=float).reshape(-1, len(names))
         labels = np.array([case.answerable and holds_answer(u.subject, case.answers) for u in units], dtype=bool)
-        rows.append(QuestionUnits(suite, case.id, f"{suite}:{case.docs[0] if case.docs else case.id}",
+        main_doc = (case.docs or case.exclude_docs or (case.id,))[0]  # a negative is about the paragraph it lacks
+        rows.append(QuestionUnits(suite, case.id, f"{corpus or suite}:{main_doc}",
                                   case.answerable, features, labels,
                                   np.array([confidence[n] for n in ANSWERABILITY_FEATURES], dtype=float)))
     return rows

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from answer.answerability import ANSWERABILITY_FEATURES
 from eval.qa import load_qa_set
 from eval.run import run_cases
-from eval.suite_commands import tune
-from eval.suites import Suite, cmrc_negative_rows
-from settings import Settings
+from eval.tune import collect
+from eval.suites import cmrc_negative_rows
 
 DATA = {"data": [
     {"title": "五月艾", "paragraphs": [{"id": "P1", "context": "五月艾生长于海拔100米至2,800米的地区。", "qas": [
@@ -67,11 +67,20 @@ def test_rows_load_as_cases_and_the_runner_searches_every_other_document(tmp_pat
     assert all(row["abstained"] for row in rows)
 
 
-def test_tune_refuses_a_suite_that_asks_without_some_documents(tmp_path, capsys):
-    # Fitting collects candidates over the whole library, the excluded paragraph included: it would
-    # teach the answerability model that answered questions are unanswerable.
+def test_tuning_collects_each_question_over_the_documents_it_is_asked_over(tmp_path):
+    # Fitting must see what the answerer saw: the excluded (answering) paragraph left out, and a
+    # question grouped with the same paragraph's questions of the cmrc suite (same corpus).
     qa = tmp_path / "negative.jsonl"
     qa.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in cmrc_negative_rows(DATA, 0)), encoding="utf-8")
-    suite = Suite("cmrc_negative", tmp_path / "corpus", (qa,), tmp_path / "store")
-    assert tune(Settings(), [suite], None) == 2
-    assert "cmrc_negative" in capsys.readouterr().err
+    asked = []
+
+    def candidates(question, history=(), doc_ids=None, mode="hybrid"):
+        asked.append(doc_ids)
+        return question, None, [question], [], SimpleNamespace(weights={}, missing=()), []
+
+    answerer = SimpleNamespace(candidates=candidates, documents={f"P{i}.txt": None for i in range(1, 5)},
+                               confidence_features=lambda profile, terms, units: dict.fromkeys(ANSWERABILITY_FEATURES, 0.0))
+    rows = collect("cmrc_negative", load_qa_set(qa), answerer, corpus="cmrc-corpus")
+    assert asked[0] == frozenset({"P2.txt", "P3.txt", "P4.txt"})
+    assert [r.group for r in rows] == ["cmrc-corpus:P1.txt", "cmrc-corpus:P2.txt", "cmrc-corpus:P4.txt"]
+    assert not any(r.answerable for r in rows)
