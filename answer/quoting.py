@@ -13,6 +13,7 @@ from ingest.pipeline import CARD_MARK
 MAX_QUOTE_CHARS = 150
 MAX_ROW_QUOTE_CHARS = 220
 WINDOW_TOLERANCE = 0.02
+CLAUSE_WEIGHT = 0.5  # the best single clause's coverage, against the window's
 NOVELTY_CHARS = 2
 HEADER_MATCH = 0.1
 FIELD_MATCH = 0.2
@@ -23,7 +24,13 @@ _FIGURE = re.compile(r"\d+(?:\.\d+)?%?|[一二三四五六七八九十两百千�
 
 
 def _window_score(piece: str, weights: Mapping[str, float], profile: QuestionProfile) -> float:
+    """How well a window answers: its coverage of the question's terms, plus (but for a list
+    question, whose items run over many clauses) the best coverage one of its clauses reaches alone:
+    terms found together in a clause ("等63项成果国家技术发明奖二等奖"), not spread over its
+    neighbours; plus the bonuses for a figure or an enumeration asked for."""
     score = coverage(piece, "", weights)
+    if not profile.wants_list:  # a list's items run over many clauses
+        score += CLAUSE_WEIGHT * max((coverage(piece[s:e], "", weights) for s, e in split_clauses(piece)), default=0.0)
     figures = len(set(_FIGURE.findall(piece)))
     if profile.wants_number and figures:
         score += FIGURE_BONUS * (min(figures, 3) if profile.wants_many else 1)
@@ -64,6 +71,11 @@ def best_window(text: str, weights: Mapping[str, float], profile: QuestionProfil
         >>> s, e = best_window(t, {"5510": 5.0, "全域": 3.0, "五大": 4.0, "集群": 2.5}, p, 30)
         >>> t[s:e]
         '建设甲园、乙园五大集群，'
+        >>> t = "国务院批准，授予甲等37项成果自然科学奖二等奖，授予乙等4项成果技术发明奖一等奖，授予丙等63项成果技术发明奖二等奖。"
+        >>> p = profile_question("国务院决定的技术发明奖二等奖授予了多少项成果？")
+        >>> s, e = best_window(t, {"国务院": 2.0, "发明": 3.9, "二等奖": 4.9, "成果": 1.7}, p, 45)
+        >>> t[s:e]  # the clause that has the terms together, not two that share them out
+        '授予丙等63项成果技术发明奖二等奖。'
     """
     clauses = split_clauses(text)
     if len(clauses) <= 1:
