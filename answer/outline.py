@@ -15,13 +15,16 @@ from typing import Mapping, Sequence
 
 from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration_size
 from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
+from answer.sentences import is_row_line
 from answer.question import QuestionProfile
 from index.types import Hit
 from ingest.structure import Heading, find_headings, law_part, without_mark
+from ingest.tables import ROW_MARK
 from ingest.types import Chunk, Document
 
 MAX_ITEMS = 10
 MAX_LABEL_CHARS = 30
+MAX_ROW_LABEL_CHARS = 80
 INTRO_UNITS = 3
 INTRO_GAP = 20
 _ANNOUNCES_LIST = re.compile(r"以下|如下|[两二三四五六七八九十几]个?方面|[：:]\s*$")
@@ -103,9 +106,14 @@ def item_label(text: str, heading: Heading) -> str:
         >>> t = "附件1\n\n重点指标任务分解表\n指标\t2022年"
         >>> item_label(t, find_headings(t)[0])
         '附件1 重点指标任务分解表'
+        >>> t = "专栏1 主要指标｜年均每百万人口因自然灾害死亡率：预期值 <1；属性 预期性"
+        >>> item_label(t, find_headings(t)[0])
+        '年均每百万人口因自然灾害死亡率：预期值 <1；属性 预期性'
     """
     line_end = text.find("\n", heading.offset)
     line = text[heading.offset:line_end if line_end >= 0 else len(text)].strip()
+    if is_row_line(line):  # a table row: its label and fields, not a title cut short
+        return line.split(ROW_MARK, 1)[1][:MAX_ROW_LABEL_CHARS]
     if len(_BARE_MARK.sub("", line)) > 1:
         return heading.title
     following = next((l.strip() for l in text[line_end:].split("\n") if l.strip()), "") if line_end >= 0 else ""
