@@ -51,6 +51,19 @@ def question_words() -> frozenset[str]:
     return _word_list(QUESTION_WORDS_FILE)
 
 
+def states_new_figure(text: str, question: str) -> bool:
+    """Whether ``text`` states a figure other than the numbers the question itself gives (a 第2996号 or
+    a 2018 of the question's own is no answer to 多少).
+
+    Example:
+        >>> states_new_figure("对第2996号建议的答复", "第2996号建议中有多少个网站？"), states_new_figure("有31个网站", "第2996号建议中有多少个？")
+        (False, True)
+    """
+    for number in set(re.findall(r"\d+(?:\.\d+)?", question)):
+        text = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d.])", "", text)
+    return has_figure(text)
+
+
 def answerability_features(
     profile: QuestionProfile,
     units: Sequence[Unit],
@@ -79,7 +92,7 @@ def answerability_features(
         "best_bigrams": best.features.get("bigram_coverage", 0.0),
         "passage_missing": sum(missing) / total if total else 1.0,
         "strongest_missing": max(missing, default=0.0) / heaviest if heaviest else 1.0,
-        "figure_missing": float(profile.asks_amount and not has_figure(best.text)),
+        "figure_missing": float(profile.asks_amount and not states_new_figure(best.text, profile.text)),
         "margin": best.score - other,
     })
     return features

@@ -9,10 +9,11 @@ from typing import Collection, Sequence
 
 from answer.answerability import (
     answerability_features, empty_asked_cell, empty_year_cell, load_answerability, missing_named_document,
-    missing_numbered_document, place_refusal, question_words, scoring_trace, unconfident_refusal, unstated_fields,
+    missing_numbered_document, place_refusal, question_words, scoring_trace, states_new_figure, unconfident_refusal,
+    unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
-from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
+from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
@@ -88,6 +89,10 @@ def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Chunk]:
     its best passages are better first sources than the fused retrieval's.
     """
     return list({u.hit.chunk.chunk_id: u.hit.chunk for u in units}.values())[:lead]
+
+
+TITLE_SUFFIX_CHARS = 12  # a web page's title line: the document's title, then "_政府信息公开专栏" or the like
+TITLE_SEPARATORS = "_-|｜—– "
 
 
 class Answerer:
@@ -279,6 +284,8 @@ class Answerer:
             label, column, cell = empty_asked_cell(unit.subject, profile.text)
             if label:
                 return f"文件中没有给出{label}的{column}（表中该栏为“{cell}”），无法回答“{subject}”。"
+        if not profile.meta_fields and all(self._is_title_line(u) for u in chosen):
+            return f"资料中只找到了文件标题，没有能回答“{subject}”的内容。"
         if profile.asks_amount or all(is_row_line(u.text) for u in chosen):
             neighbours = [self._neighbour(profile.text, u) for u in chosen]
             if all(neighbours):
@@ -307,7 +314,7 @@ class Answerer:
             return f"资料中未找到“{subject}”所问的具体日期。"
         if profile.asks_rank and not any(_RANK.search(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的排名。"
-        if profile.asks_amount and not any(has_figure(u.text) for u in chosen):
+        if profile.asks_amount and not any(states_new_figure(u.text, profile.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的具体数字。"
         return ""
 
@@ -316,6 +323,15 @@ class Answerer:
         lexical = self.retriever.index.lexical
         return answerability_features(profile, units, terms.weights, lexical.tokenizer.tokens(profile.text),
                                       lexical.idf, self.documents)
+
+    def _is_title_line(self, unit: Unit) -> bool:
+        """Whether ``unit`` is its document's title line (a web page's title may carry the site's name after it)."""
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        text = unit.text.strip()
+        if not (document and document.title and text.startswith(document.title)):
+            return False
+        rest = text[len(document.title):]
+        return not rest or (rest[0] in TITLE_SEPARATORS and len(rest) <= TITLE_SUFFIX_CHARS)
 
     def _neighbour(self, question: str, unit: Unit) -> Neighbour | None:
         """The neighbouring measure ``unit`` states in place of the one asked (answer/neighbours.py)."""
