@@ -105,11 +105,16 @@ def neighbouring_measure(question: str, unit: str, context: str, asking: frozens
     Example:
         >>> neighbouring_measure("规划对火灾死亡人数设定了什么目标？", "生产安全事故死亡人数：下降15%", "", frozenset({"什么"}))
         Neighbour(asked='火灾死亡人数', stated='安全事故死亡人数')
+        >>> neighbouring_measure("发明专利授权量目标是多少件？", "高价值发明专利拥有量（件）：9.7件", "", frozenset({"多少"}))
+        Neighbour(asked='发明专利授权量', stated='发明专利拥有量')
         >>> neighbouring_measure("规上工业增加值增长多少？", "规模以上工业增加值增长8%", "", frozenset({"多少"})) is None
         True
     """
     places = place_table()
     asked_words, unit_words = _words(question), _words(unit)
+    other_measure = _other_measure(question, unit, context, asking, asked_words, unit_words)
+    if other_measure:
+        return other_measure
     for i, (modifier, flag, _) in enumerate(asked_words):
         if (not _content(modifier, flag, asking) or modifier in unit or modifier in context
                 or places.find(modifier)):
@@ -122,4 +127,23 @@ def neighbouring_measure(question: str, unit: str, context: str, asking: frozens
                         and not _related(modifier, other) and not _related(modifier + head, other + head)):
                     return Neighbour(modifier + head, other + head)
                 at = unit.find(head, at + 1)
+    return None
+
+
+def _other_measure(question: str, unit: str, context: str, asking: frozenset[str],
+                   asked_words: tuple[tuple[str, str, int], ...],
+                   unit_words: tuple[tuple[str, str, int], ...]) -> Neighbour | None:
+    """The same thing measured another way: asked 发明专利授权量, the unit gives 发明专利拥有量 (the word
+    after the shared modifier ends like the asked measure word, 量, but is another word)."""
+    for i in range(1, len(asked_words)):
+        measure, flag, _ = asked_words[i]
+        modifier = asked_words[i - 1][0]
+        if (not _content(measure, flag, asking) or measure in unit or measure in context
+                or not _content(modifier, asked_words[i - 1][1], asking) or modifier not in unit):
+            continue
+        for j in range(len(unit_words) - 1):
+            other, other_flag, _ = unit_words[j + 1]
+            if (unit_words[j][0] == modifier and other != measure and other[-1:] == measure[-1:]
+                    and _content(other, other_flag, asking) and other not in question and not _related(measure, other)):
+                return Neighbour(modifier + measure, modifier + other)
     return None

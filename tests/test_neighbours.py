@@ -32,3 +32,9 @@ def test_abbreviations_paraphrases_places_and_actions_are_no_neighbours():
     assert neighbour("研发投入强度达到多少？", "全社会研发经费投入强度达到3%") is None  # listed in paraphrases.tsv
     assert neighbour("宁波高新技术企业达到多少家？", "湖州高新技术企业达到900家") is None  # places: the place checks' job
     assert neighbour("区级概念验证平台支持多少万元？", "建设概念验证平台50家") is None  # 建设 acts on the head
+
+
+def test_the_same_thing_measured_another_way_is_a_neighbour():
+    found = neighbour("发明专利授权量的目标是多少件？", "主要指标｜每万人高价值发明专利拥有量（件）：2025年目标 9.7件")
+    assert found == Neighbour("发明专利授权量", "发明专利拥有量")
+    assert neighbour("发明专利拥有量的目标是多少件？", "每万人高价值发明专利拥有量（件）：9.7件") is None
