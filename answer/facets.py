@@ -22,6 +22,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 MIN_SUBQUESTION_CJK = 4
 FIGURE_SWITCH_RATIO = 0.8
 PLACE_SWITCH_RATIO = 0.8
+SOURCE_COMPANION_RATIO = 0.8  # the other source's best unit, for a question asking what each source says
+_EACH_SOURCE = re.compile(r"[和与].{2,20}?(?:(?:各|分别)(?:是)?(?:怎么|如何|怎样)(?:规定|说|表述)|的(?:说法|规定|表述)有(?:什么|何)(?:不同|区别))")
 CARD_COMPANION_RATIO = 0.8  # another document's card, for a filing field asked of several documents
 
 
@@ -140,6 +142,8 @@ def choose_units(
                 chosen.append(best)
     if not chosen:
         chosen = [best_unit(units, profile, documents)]
+        if asks_each_source(profile.text) and len(profile.places) < 2:
+            chosen += other_source(units, chosen[0])
     if profile.meta_fields and profile.is_comparison:  # "两份答复分别是多少号": each document's card
         cards = [u for u in units if u.text.startswith(CARD_MARK)]
         chosen += [c for c in cards[1:limit] if c.score >= CARD_COMPANION_RATIO * cards[0].score and c not in chosen]
@@ -152,6 +156,33 @@ def choose_units(
                 chosen.append(unit)
         chosen.sort(key=lambda u: (u.hit.rank, u.start))
     return chosen
+
+
+def asks_each_source(question: str) -> bool:
+    """Whether a question asks what each of two sources says ("甲文和乙条例各怎么规定", "…的说法有什么不同").
+
+    Example:
+        >>> asks_each_source("经费怎么使用，127号文和科创条例各怎么规定？"), asks_each_source("甲文和乙条例的说法有什么不同？")
+        (True, True)
+        >>> asks_each_source("经费怎么使用？"), asks_each_source("一等奖和二等奖各授予了多少项？")
+        (False, False)
+    """
+    return bool(_EACH_SOURCE.search(question))
+
+
+def other_source(units: Sequence[Unit], chosen: Unit) -> list[Unit]:
+    """The best unit of another document than ``chosen``'s, when it scores at least
+    ``SOURCE_COMPANION_RATIO`` of it (none otherwise): the second source's own words.
+
+    Example:
+        >>> from ingest.types import Chunk
+        >>> a, b = (Hit(Chunk(d, d, "横向经费按合同约定使用。", 0, 12), 1.0, 1, "bm25") for d in ("条例", "通知"))
+        >>> units = [Unit(a, 0, 12, 1.3, 0.6), Unit(a, 0, 6, 1.2, 0.5), Unit(b, 0, 12, 1.1, 0.6)]
+        >>> [u.hit.chunk.doc_id for u in other_source(units, units[0])], other_source(units[:2], units[0])
+        (['通知'], [])
+    """
+    other = next((u for u in units if u.hit.chunk.doc_id != chosen.hit.chunk.doc_id), None)
+    return [other] if other is not None and other.score >= SOURCE_COMPANION_RATIO * chosen.score else []
 
 
 def best_unit(units: Sequence[Unit], profile: QuestionProfile, documents: Mapping[str, Document]) -> Unit:
