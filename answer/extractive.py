@@ -28,6 +28,7 @@ _YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*[-—–~至到]+\s*((?:19|
 _CHINESE_COUNT = re.compile(
     r"(?<![〇零月])[一二三四五六七八九十两百千万]+(?:[个家项类条所名位亿元次批天日倍周成]|个月|年(?=[内以后起间，。；、）)]|$))"
     r"|百分之[一二三四五六七八九十百零〇点]+"
+    r"|(?:连续|满|超过|不超过|不少于|不满)[一二三四五六七八九十两]+年"  # a span of years counted (连续两年未…)
 )
 _ITEM_LINE = re.compile(r"(?m)^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、])")
 # The k-th five-year plan (十一五 … 十九五) by its Chinese name; from the third on, plan k ends in 1966 + 5(k-3) + 4.
@@ -429,8 +430,8 @@ def has_figure(text: str) -> bool:
         (False, True)
         >>> has_figure("给予不低于百分之八十五的奖励"), has_figure("在五年内不得委托"), has_figure("二〇〇六年九月七日")
         (True, True, False)
-        >>> has_figure("开展三年行动计划")  # a duration, not a plan's name
-        False
+        >>> has_figure("开展三年行动计划"), has_figure("专家连续两年未确认信息")  # a plan's name; a span counted
+        (False, True)
         >>> has_figure("英文版于2006年1月1日正式开通"), has_figure("有10个开通了英文版")
         (False, True)
     """
