@@ -63,17 +63,22 @@ def split_units(text: str) -> list[tuple[int, int]]:
 
 
 _OPEN_END = re.compile(r"[，；,;]\s*$")  # a line that stops mid-sentence
+_ASIDE_LINE = re.compile(r"^\s*[（(][^（()）]{2,}[)）][。；;]?\s*$")  # a note on the sentence before: （责任单位：…）
 
 
 def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     r"""Join a line that stops mid-sentence (at ``，`` or ``；``) with the line that goes on with the
     sentence, up to ``LONG_UNIT_CHARS``: a layout's line break (a PDF's) does not end a sentence. An
-    enumerated item (``（二）…``) and a table row stay apart.
+    enumerated item (``（二）…``) and a table row stay apart. A note in brackets after a sentence
+    ("（责任单位：市科委、市药品监管局）") is joined to it: it says who does what the sentence says.
 
     Example:
         >>> t = "定价的，可以免予评估；\n协议定价的，应当公示价格。\n（一）甲；\n（二）乙。"
         >>> [t[s:e] for s, e in with_continuations(split_units(t), t)]
         ['定价的，可以免予评估；\n协议定价的，应当公示价格。', '（一）甲；', '（二）乙。']
+        >>> t = "优先开展甲认证。\n（责任单位：海关、市科委）\n支持乙。"
+        >>> [t[s:e] for s, e in with_continuations(split_units(t), t)]
+        ['优先开展甲认证。\n（责任单位：海关、市科委）', '支持乙。']
     """
     joined: list[tuple[int, int]] = []
     for start, end in spans:
@@ -81,9 +86,9 @@ def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[in
             last_start, last_end = joined[-1]
             line = text[last_start:last_end]
             following = text[start:end]
-            if (_OPEN_END.search(line) and "\n" in text[last_end:start] and end - last_start <= LONG_UNIT_CHARS
-                    and not _ITEM_START.match(following) and not _ITEM_START.match(line)
-                    and not is_row_line(line) and not is_row_line(following) and not line.startswith(CARD_MARK)):
+            apart = _ITEM_START.match(line) or is_row_line(line) or is_row_line(following) or line.startswith(CARD_MARK)
+            goes_on = _OPEN_END.search(line) and "\n" in text[last_end:start] and not _ITEM_START.match(following)
+            if not apart and end - last_start <= LONG_UNIT_CHARS and (goes_on or _ASIDE_LINE.match(following)):
                 joined[-1] = (last_start, end)
                 continue
         joined.append((start, end))
