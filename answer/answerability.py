@@ -21,6 +21,7 @@ from typing import Callable, Mapping, Sequence
 from answer.extractive import Unit, has_figure
 from answer.question import QuestionProfile
 from answer.types import ScoringTrace
+from index.places import place_table
 from ingest.types import Document
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -186,6 +187,38 @@ def missing_named_document(question: str, documents: Mapping[str, Document]) -> 
         squeezed = _SPACE.sub("", title)
         if not any(squeezed == k or squeezed in k for k in known):
             return title
+    return ""
+
+
+PLACE_DOCUMENT_GAP = 20  # characters between a place and the kind word of the document it names
+_DOCUMENT_END = r"(?=的|中|里|规定|提出|要求|明确|对|是|有|自|从|什么|何时|哪|[？?。，,]|$)"
+LIBRARY_PLACE_CHARS = 300  # a document is a place's when its title, issuer or opening names the place
+
+
+def missing_place_document(question: str, documents: Mapping[str, Document]) -> str:
+    """A document the question names by place and kind without 《》 (上海市嘉定区“十四五”科技创新规划)
+    when no document of the library is that place's (its title, issuer or opening never names it); ''
+    otherwise.
+
+    Example:
+        >>> docs = {"a": Document("a", "a", "宁波市科技创新规划", "宁波市人民政府印发。", "0")}
+        >>> missing_place_document("湖州市“十四五”科技创新规划的主要目标是什么？", docs)
+        '湖州市“十四五”科技创新规划'
+        >>> missing_place_document("宁波市科技创新规划的主要目标是什么？", docs), missing_place_document("湖州有多少家企业？", docs)
+        ('', '')
+    """
+    if "《" in question:
+        return ""  # a 《title》 is missing_named_document's
+    kinds = "|".join(re.escape(k) for k in document_kind_words() if len(k) >= 2)
+    table = place_table()
+    for start, end, key in table.find(question):
+        named = re.match(rf"[^，。？?！!、；;：:,\s《》]{{0,{PLACE_DOCUMENT_GAP}}}?(?:{kinds}){_DOCUMENT_END}", question[end:])
+        if not named:
+            continue
+        names = table.names_of(key)
+        if not any(name in f"{d.title} {d.meta.get('发文机关', '')} {d.text[:LIBRARY_PLACE_CHARS]}"
+                   for d in documents.values() for name in names):
+            return question[start:end + named.end()]
     return ""
 
 

@@ -9,7 +9,7 @@ from typing import Collection, Sequence
 
 from answer.answerability import (
     answerability_features, empty_asked_cell, empty_year_cell, load_answerability, missing_named_document,
-    missing_numbered_document, place_refusal, question_words, scoring_trace, states_new_figure, unconfident_refusal,
+    missing_numbered_document, missing_place_document, place_refusal, question_words, scoring_trace, states_new_figure, unconfident_refusal,
     unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
@@ -143,7 +143,7 @@ class Answerer:
             reason = unconfident_refusal(profile.text, terms.weights, units)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
-        if enumeration and not terms.missing and answers_with(units, enumeration):
+        if enumeration and not terms.missing and answers_with(units, enumeration) and not self._missing_document(profile):
             text, citations = self._compose_enumeration(enumeration)
             reason, related = "", ()
             leading = self._cited_chunks(citations)
@@ -256,15 +256,27 @@ class Answerer:
             parts.append(QuestionPart(part_profile, weights, {(u.hit.chunk.chunk_id, u.start): u.score for u in units}))
         return parts
 
-    def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
-        """Why the evidence does not support an answer ('' when it does)."""
+    def _missing_document(self, profile: QuestionProfile) -> str:
+        """The refusal when the question is about a document the library does not hold ('' otherwise):
+        no passage, enumeration or unit can answer it then."""
         subject = profile.text.strip("？?。 ")
         absent = missing_named_document(profile.text, self.documents)
         if absent:
             return f"资料库中没有《{absent}》，无法回答“{subject}”。"
+        unplaced = missing_place_document(profile.text, self.documents)
+        if unplaced:
+            return f"资料库中没有{unplaced}，无法回答“{subject}”。"
         unnumbered = missing_numbered_document(profile.text, self.documents)
         if unnumbered:
             return f"资料中没有提到{unnumbered}，无法回答“{subject}”。"
+        return ""
+
+    def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
+        """Why the evidence does not support an answer ('' when it does)."""
+        subject = profile.text.strip("？?。 ")
+        absent = self._missing_document(profile)
+        if absent:
+            return absent
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
         # Below the score floor, or none of the question's terms in the units chosen: not about what was asked.
