@@ -63,6 +63,8 @@ def split_units(text: str) -> list[tuple[int, int]]:
 
 
 _OPEN_END = re.compile(r"[，；,;]\s*$")  # a line that stops mid-sentence
+# A point's short label ("一是科技服务业规模质效全面跃升。"), alone or after a lead-in: the next sentence says it.
+_POINT_LABEL = re.compile(r"(?:^|[：:])\s*[一二三四五六七八九十]是[^。；，,;]{2,24}。\s*$")
 _ASIDE_LINE = re.compile(r"^\s*[（(][^（()）]{2,}[)）][。；;]?\s*$")  # a note on the sentence before: （责任单位：…）
 
 
@@ -70,7 +72,8 @@ def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[in
     r"""Join a line that stops mid-sentence (at ``，`` or ``；``) with the line that goes on with the
     sentence, up to ``LONG_UNIT_CHARS``: a layout's line break (a PDF's) does not end a sentence. An
     enumerated item (``（二）…``) and a table row stay apart. A note in brackets after a sentence
-    ("（责任单位：市科委、市药品监管局）") is joined to it: it says who does what the sentence says.
+    ("（责任单位：市科委、市药品监管局）") is joined to it: it says who does what the sentence says; and a
+    point's short label ("一是规模全面跃升。") to the sentence that says it.
 
     Example:
         >>> t = "定价的，可以免予评估；\n协议定价的，应当公示价格。\n（一）甲；\n（二）乙。"
@@ -79,6 +82,9 @@ def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[in
         >>> t = "优先开展甲认证。\n（责任单位：海关、市科委）\n支持乙。"
         >>> [t[s:e] for s, e in with_continuations(split_units(t), t)]
         ['优先开展甲认证。\n（责任单位：海关、市科委）', '支持乙。']
+        >>> t = "体现在3个方面：一是规模全面跃升。营收从1017亿元增加到1472亿元。二是质效提升。"
+        >>> [t[s:e] for s, e in with_continuations(split_units(t), t)]
+        ['体现在3个方面：一是规模全面跃升。营收从1017亿元增加到1472亿元。', '二是质效提升。']
     """
     joined: list[tuple[int, int]] = []
     for start, end in spans:
@@ -87,7 +93,8 @@ def with_continuations(spans: list[tuple[int, int]], text: str) -> list[tuple[in
             line = text[last_start:last_end]
             following = text[start:end]
             apart = _ITEM_START.match(line) or is_row_line(line) or is_row_line(following) or line.startswith(CARD_MARK)
-            goes_on = _OPEN_END.search(line) and "\n" in text[last_end:start] and not _ITEM_START.match(following)
+            goes_on = (_OPEN_END.search(line) and "\n" in text[last_end:start] or _POINT_LABEL.search(line)) \
+                and not _ITEM_START.match(following)
             if not apart and end - last_start <= LONG_UNIT_CHARS and (goes_on or _ASIDE_LINE.match(following)):
                 joined[-1] = (last_start, end)
                 continue
