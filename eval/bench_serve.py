@@ -33,13 +33,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+CLIENT_HEADER = "X-Forwarded-For"
+
+
 class AppServer:
     """``python app.py --no-ingest`` in a child process, stopped on exit from the ``with`` block."""
 
     def __init__(self, settings: Settings, work: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._settings = settings.replace(host="127.0.0.1", port=self.port, feedback_db=str(work / "feedback.sqlite3"))
+        # The clients stand for staff at separate desks: each names its own address in CLIENT_HEADER, which the
+        # server trusts as a proxy's, so the per-client limits apply to each one as they would in an office.
+        self._settings = settings.replace(host="127.0.0.1", port=self.port, feedback_db=str(work / "feedback.sqlite3"),
+                                          trusted_proxy_header=CLIENT_HEADER)
         self._log_path = work / "app-server.log"
         self._process: subprocess.Popen | None = None
         self.ready_seconds = float("nan")
@@ -86,7 +92,7 @@ class AppServer:
 
 
 def _client_loop(base: str, cases: Sequence[QACase], offset: int, step: int, deadline: float, out: list) -> None:
-    with httpx.Client(base_url=base, timeout=120.0) as client:
+    with httpx.Client(base_url=base, timeout=120.0, headers={CLIENT_HEADER: f"10.0.0.{offset + 1}"}) as client:
         i = offset
         while time.perf_counter() < deadline:
             case = cases[i % len(cases)]
