@@ -136,6 +136,19 @@ def coverage(text: str, context: str, weights: Mapping[str, float]) -> float:
     return found / total
 
 
+def title_coverage(text: str, title: str, weights: Mapping[str, float]) -> float:
+    """Share of the question's term weight that ``text`` lacks and its document's ``title`` (lowercased)
+    holds: a sentence about the title's subject often leaves it unsaid (它分布于…, 花期为…).
+
+    Example:
+        >>> title_coverage("花期为3-8月", "夜来香", {"夜来香": 3.0, "花期": 1.0})
+        0.75
+    """
+    total = sum(weights.values())
+    lowered = text.lower()
+    return sum(w for t, w in weights.items() if t.lower() not in lowered and t.lower() in title) / total if total else 0.0
+
+
 def reporting_years(document: Document, paragraph: str, at: int | None = None) -> str:
     """The year a reply speaks of without naming it: one dated 2023 reports on 2022, and from its
     下一步/下步 ("next steps") on, plans 2023. Only for paragraphs that name no year themselves, and
@@ -183,7 +196,7 @@ def score_units(
         context = f"{title} {chunk.heading_path} {chunk.text}"
         unit_scope = UnitScope(document, document_place(document) if document else "",
                                document_identity(document) if document else "", context, question_bigrams,
-                               hit.score / best_hit)
+                               hit.score / best_hit, title.lower())
         for start, end in split_units(chunk.text):
             features = unit_features(hit, start, end, unit_scope, profile, weights)
             units.append(Unit(hit, start, end, scorer.score(features), features["coverage"], features))
@@ -201,6 +214,7 @@ class UnitScope:
     context: str
     question_bigrams: set[str]
     retrieval_score: float  # the passage's fused score over the best passage's
+    title: str = ""  # the document's title, lowercased
 
 
 def unit_features(
@@ -217,6 +231,8 @@ def unit_features(
     features = {
         "coverage": coverage(subject, scope.context, weights),
         "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
+        # A question about the document itself (its 文号, 落款…) names it by its title: no unit's implied subject.
+        "title_coverage": 0.0 if profile.asks_meta else title_coverage(subject, scope.title, weights),
         "rank_prior": 1.0 / hit.rank,
         "retrieval_score": scope.retrieval_score,
         "length": min(1.0, len(text) / 100),

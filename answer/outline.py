@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration_size
+from answer.extractive import LIST_CAP, Unit, asked_count, coverage, enumeration_size, title_coverage
 from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.sentences import is_row_line
 from answer.question import QuestionProfile
@@ -182,6 +182,7 @@ def best_enumeration(
             score = scorer.score({
                 "coverage": coverage(listing, context, weights), "novelty": 1.0,
                 "bigram_coverage": bigram_coverage(listing, question_bigrams),
+                "title_coverage": title_coverage(listing, document.title.lower(), weights),
                 "rank_prior": 1.0 / hit.rank, "retrieval_score": hit.score / best_hit,
                 "list_items": float(min(len(items), wanted or LIST_CAP)), "count_phrase": float(bool(wanted)),
             })

@@ -21,6 +21,7 @@ DEFAULT_WEIGHTS_FILE = Path(__file__).resolve().parent / "data" / "weights.json"
 FEATURES: dict[str, str] = {
     "coverage": "share of the question's IDF-weighted terms in the unit (half credit in its title/heading)",
     "bigram_coverage": "share of the question's character bigrams in the unit",
+    "title_coverage": "share of the question's term weight the unit lacks but its document's title holds (the implied subject)",
     "rank_prior": "1 / the retrieval rank of the unit's passage",
     "retrieval_score": "the fused retrieval score of the unit's passage over the best passage's",
     "length": "the unit's length (characters / 100, at most 1): a fragment says little",
