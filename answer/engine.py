@@ -287,6 +287,11 @@ class Answerer:
         covered_years = [y for y in years if any(mentions_year(c, y) for c in contexts)]
         if years and (not covered_years or (len(years) == 1 and not covered_years)):
             return f"资料中未找到{'、'.join(years)}年的相关内容，无法回答“{subject}”。"
+        stated = [sorted(set(YEAR_IN_TEXT.findall(u.text))) for u in chosen]
+        if len(years) == 1 and profile.asks_amount and all(stated) and not any(
+                mentions_year(self._unit_paragraph(u), years[0]) for u in chosen):  # 到2024年… for a 2023 figure
+            return (f"文件中给出的是{'、'.join(y.strip() for y in stated[0])}的数字，没有给出{years[0]}年的，"
+                    f"无法回答“{subject}”。")
         for unit in chosen:
             if not is_row_line(unit.text):
                 continue
@@ -356,9 +361,16 @@ class Answerer:
         document = self.documents.get(unit.hit.chunk.doc_id)
         if document is None:
             return unit.hit.chunk.text[: unit.end]
+        return f"{document.title} {unit.hit.chunk.heading_path} {self._unit_paragraph(unit)}"
+
+    def _unit_paragraph(self, unit: Unit) -> str:
+        """The unit's paragraph up to the unit, with the years a reply speaks of without naming them."""
+        document = self.documents.get(unit.hit.chunk.doc_id)
+        if document is None:
+            return unit.hit.chunk.text[: unit.end]
         start = max(document.text.rfind("\n\n", 0, unit.doc_start), unit.doc_start - PARAGRAPH_LOOKBACK, 0)
         paragraph = document.text[start:unit.doc_end]
-        return f"{document.title} {unit.hit.chunk.heading_path} {paragraph} {reporting_years(document, paragraph, unit.doc_start)}"
+        return f"{paragraph} {reporting_years(document, paragraph, unit.doc_start)}"
 
     def _unit_place(self, unit: Unit) -> str:
         document = self.documents.get(unit.hit.chunk.doc_id)

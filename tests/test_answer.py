@@ -305,3 +305,16 @@ def test_answer_says_which_features_chose_its_best_unit(answerer):
     assert "coverage" in names and all(value != 0 for _, value in trace.contributions)
     assert sum(value for _, value in trace.contributions) == pytest.approx(trace.score, abs=1e-6)
     assert set(trace.as_json()) == {"unit", "score", "contributions", "confidence"}
+
+
+def test_a_figure_set_for_another_year_does_not_answer_the_year_asked(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "ningbo.txt",
+        "宁波市海曙区创新型城区建设三年行动计划（2022—2024年）\n\n一、主要目标\n\n"
+        "到2024年，实现新增各级企业研发机构50家、省级以上企业研发机构15家以上。\n\n"
+        "二、保障措施\n\n2023年开展中期评估。\n",
+    )
+    refused = answerer.ask("海曙区2023年省级企业研发机构要达到多少家？")
+    assert refused.abstained and "2024年" in refused.text and "2023年" in refused.text
+    answered = answerer.ask("海曙区2024年省级企业研发机构要达到多少家？")
+    assert not answered.abstained and "15家" in answered.text
