@@ -13,7 +13,7 @@ from answer.answerability import (
     unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
-from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, mentions_year, reporting_years, score_units, weigh_terms
+from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
@@ -91,6 +91,7 @@ def best_passages(units: Sequence[Unit], lead: int = ANSWER_LED) -> list[Chunk]:
     return list({u.hit.chunk.chunk_id: u.hit.chunk for u in units}.values())[:lead]
 
 
+_CLAUSE_END = re.compile(r"[；;。]")
 TITLE_SUFFIX_CHARS = 12  # a web page's title line: the document's title, then "_政府信息公开专栏" or the like
 TITLE_SEPARATORS = "_-|｜—– "
 
@@ -304,7 +305,7 @@ class Answerer:
         if not profile.meta_fields and all(self._is_title_line(u) for u in chosen):
             return f"资料中只找到了文件标题，没有能回答“{subject}”的内容。"
         if profile.asks_amount or all(is_row_line(u.text) for u in chosen):
-            neighbours = [self._neighbour(profile.text, u) for u in chosen]
+            neighbours = [self._neighbour(profile.text, u, profile.asks_amount) for u in chosen]
             if all(neighbours):
                 return (f"文件中只有“{neighbours[0].stated}”的内容，没有给出“{neighbours[0].asked}”，"
                         f"无法回答“{subject}”。")
@@ -350,11 +351,16 @@ class Answerer:
         rest = text[len(document.title):]
         return not rest or (rest[0] in TITLE_SEPARATORS and len(rest) <= TITLE_SUFFIX_CHARS)
 
-    def _neighbour(self, question: str, unit: Unit) -> Neighbour | None:
-        """The neighbouring measure ``unit`` states in place of the one asked (answer/neighbours.py)."""
+    def _neighbour(self, question: str, unit: Unit, figure_asked: bool) -> Neighbour | None:
+        """The neighbouring measure ``unit`` states in place of the one asked (answer/neighbours.py). When a
+        figure is asked, a sentence is read in the clauses that state one (……可以设立一项省级科学技术奖 is
+        about 省级, whatever an earlier clause names)."""
         document = self.documents.get(unit.hit.chunk.doc_id)
         context = f"{document.title if document else ''} {unit.hit.chunk.heading_path}"
-        return neighbouring_measure(question, unit.subject, context, question_words())
+        text = unit.subject
+        if figure_asked and not is_row_line(unit.text):
+            text = "；".join(c for c in _CLAUSE_END.split(text) if has_figure(c)) or text
+        return neighbouring_measure(question, text, context, question_words())
 
     def _unit_context(self, unit: Unit) -> str:
         """The unit with what scopes it: title, section, and its paragraph up to the unit."""

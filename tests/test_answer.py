@@ -318,3 +318,15 @@ def test_a_figure_set_for_another_year_does_not_answer_the_year_asked(settings, 
     assert refused.abstained and "2024年" in refused.text and "2023年" in refused.text
     answered = answerer.ask("海曙区2024年省级企业研发机构要达到多少家？")
     assert not answered.abstained and "15家" in answered.text
+
+
+def test_a_figure_in_a_clause_about_a_neighbour_does_not_answer(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "awards.txt",
+        "宁波市科学技术奖励办法\n\n第三十六条 有关部门根据特殊情况，可以设立部门科学技术奖；"
+        "各区县人民政府可以设立一项区级科学技术奖。\n",
+    )
+    refused = answerer.ask("宁波市部门科学技术奖最多可以设立几项？")
+    assert refused.abstained and "区级科学技术奖" in refused.text and "部门科学技术奖" in refused.text
+    answered = answerer.ask("宁波市区级科学技术奖可以设立几项？")
+    assert not answered.abstained and "一项区级科学技术奖" in answered.text
