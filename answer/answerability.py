@@ -211,13 +211,14 @@ def missing_place_document(question: str, documents: Mapping[str, Document]) -> 
         return ""  # a 《title》 is missing_named_document's
     kinds = "|".join(re.escape(k) for k in document_kind_words() if len(k) >= 2)
     table = place_table()
+    openings = ""
     for start, end, key in table.find(question):
         named = re.match(rf"[^，。？?！!、；;：:,\s《》]{{0,{PLACE_DOCUMENT_GAP}}}?(?:{kinds}){_DOCUMENT_END}", question[end:])
         if not named:
             continue
-        names = table.names_of(key)
-        if not any(name in f"{d.title} {d.meta.get('发文机关', '')} {d.text[:LIBRARY_PLACE_CHARS]}"
-                   for d in documents.values() for name in names):
+        openings = openings or "\n".join(f"{d.title} {d.meta.get('发文机关', '')} {d.text[:LIBRARY_PLACE_CHARS]}"
+                                          for d in documents.values())
+        if not any(name in openings for name in table.names_of(key)):
             return question[start:end + named.end()]
     return ""
 

@@ -137,14 +137,15 @@ class Answerer:
         chosen = choose_units(units, profile, facets, self.settings.max_answer_sentences, self.documents)
         confidence = (self.answerability.confidence(self.confidence_features(profile, terms, units))
                       if self.answerability else None)
-        reason = self._abstain_reason(units, chosen, terms.missing, profile)
+        absent = self._missing_document(profile)
+        reason = absent or self._abstain_reason(units, chosen, terms.missing, profile)
         # The model judges a question as asked: a follow-up's rewrite carries words of earlier questions.
         if not reason and searched == question and not profile.meta_fields and confidence is not None \
                 and confidence < self.answerability.threshold:
             reason = unconfident_refusal(profile.text, terms.weights, units)
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
-        if enumeration and not terms.missing and answers_with(units, enumeration) and not self._missing_document(profile):
+        if enumeration and not terms.missing and answers_with(units, enumeration) and not absent:
             text, citations = self._compose_enumeration(enumeration)
             reason, related = "", ()
             leading = self._cited_chunks(citations)
@@ -273,11 +274,9 @@ class Answerer:
         return ""
 
     def _abstain_reason(self, units: list[Unit], chosen: list[Unit], missing: tuple[str, ...], profile: QuestionProfile) -> str:
-        """Why the evidence does not support an answer ('' when it does)."""
+        """Why the evidence does not support an answer ('' when it does), the library holding the
+        documents asked about (:meth:`_missing_document`)."""
         subject = profile.text.strip("？?。 ")
-        absent = self._missing_document(profile)
-        if absent:
-            return absent
         if missing:
             return f"资料中未找到与“{'、'.join(missing)}”有关的内容，无法回答“{subject}”。"
         # Below the score floor, or none of the question's terms in the units chosen: not about what was asked.
