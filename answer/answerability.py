@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from answer.extractive import Unit, has_figure
+from answer.subject import attribute_terms, character_coverage
 from answer.question import QuestionProfile
 from answer.types import ScoringTrace
 from index.places import place_table
@@ -39,6 +40,8 @@ ANSWERABILITY_FEATURES: dict[str, str] = {
     "unknown_terms": "question terms the library never uses (not words of asking), up to 3, over 3",
     "figure_missing": "a figure is asked for and the best unit states none",
     "margin": "the best unit's score minus the best score of another passage",
+    "best_implied_coverage": ("share of the question's term weight that the best unit's document title holds or the "
+                              "unit itself states (a two-character term half per character)"),
 }
 
 
@@ -95,8 +98,24 @@ def answerability_features(
         "strongest_missing": max(missing, default=0.0) / heaviest if heaviest else 1.0,
         "figure_missing": float(profile.asks_amount and not states_new_figure(best.text, profile.text)),
         "margin": best.score - other,
+        "best_implied_coverage": implied_coverage(best.subject, document.title if document else "", weights),
     })
     return features
+
+
+def implied_coverage(text: str, title: str, weights: Mapping[str, float]) -> float:
+    """Share of the question's term weight held by ``title`` (the subject a unit leaves unsaid) or
+    stated by ``text`` itself (:func:`answer.extractive.character_coverage`).
+
+    Example:
+        >>> implied_coverage("体长可达50公分", "黄鳍紫鱼", {"紫鱼": 5.0, "体长": 5.0}), implied_coverage("体长可达50公分", "蓝鲷", {"紫鱼": 5.0, "体长": 5.0})
+        (1.0, 0.5)
+    """
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    rest = attribute_terms(weights, title)
+    return (total - sum(rest.values()) + character_coverage(text, rest) * sum(rest.values())) / total
 
 
 @dataclass(frozen=True)
@@ -349,16 +368,16 @@ def scoring_trace(weights: Mapping[str, float], units: Sequence[Unit], confidenc
     return ScoringTrace(best.text[:TRACE_UNIT_CHARS], best.score, tuple(c for c in contributions if c[1]), confidence)
 
 
-def unconfident_refusal(question: str, weights: Mapping[str, float], units: Sequence[Unit]) -> str:
+def unconfident_refusal(question: str, weights: Mapping[str, float], units: Sequence[Unit], title: str = "") -> str:
     """The refusal when the model doubts the best unit answers: it names the heaviest question terms
-    the best passage lacks.
+    the best passage and its document's ``title`` lack (a term the title holds is not what is missing).
 
     Example:
         >>> unconfident_refusal("火灾死亡人数的目标？", {"火灾": 3.0, "死亡人数": 2.0}, [])
         '资料中没有找到关于“火灾、死亡人数”的内容，无法回答“火灾死亡人数的目标”。'
     """
     subject = question.strip("？?。 ")
-    passage = f"{units[0].hit.chunk.heading_path} {units[0].hit.chunk.text}".lower() if units else ""
+    passage = f"{title} {units[0].hit.chunk.heading_path} {units[0].hit.chunk.text}".lower() if units else ""
     absent = sorted((t for t in weights if t.lower() not in passage), key=lambda t: -weights[t])[:2]
     if absent:
         return f"资料中没有找到关于“{'、'.join(absent)}”的内容，无法回答“{subject}”。"

@@ -13,7 +13,9 @@ from answer.answerability import (
     unstated_fields,
 )
 from answer.corroboration import corroborating_sentence
-from answer.extractive import DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, weigh_terms
+from answer.extractive import (
+    DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, states_time, weigh_terms,
+)
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
 from answer.quoting import card_field, quote_unit
@@ -142,7 +144,8 @@ class Answerer:
         # The model judges a question as asked: a follow-up's rewrite carries words of earlier questions.
         if not reason and searched == question and not profile.meta_fields and confidence is not None \
                 and confidence < self.answerability.threshold:
-            reason = unconfident_refusal(profile.text, terms.weights, units)
+            best_document = self.documents.get(units[0].hit.chunk.doc_id) if units else None
+            reason = unconfident_refusal(profile.text, terms.weights, units, best_document.title if best_document else "")
         enumeration = best_enumeration(hits, self.documents, profile, terms.weights, self.scorer)
         leading = best_passages(units)
         if enumeration and not terms.missing and answers_with(units, enumeration) and not absent:
@@ -327,7 +330,7 @@ class Answerer:
                 return f"资料中未找到该文件的{'、'.join(profile.meta_fields)}，无法回答“{subject}”。"
         if profile.measure and not any(profile.measure.replace("亿元", "亿") in t for t in texts):
             return f"资料中未找到以“{profile.measure}”计的相关数字，无法回答“{subject}”。"
-        if profile.wants_date and not any(DATE.search(t) or (not profile.wants_day and YEAR_IN_TEXT.search(t)) for t in texts):
+        if profile.wants_date and not any(DATE.search(t) if profile.wants_day else states_time(t) for t in texts):
             return f"资料中未找到“{subject}”所问的具体日期。"
         if profile.asks_rank and not any(_RANK.search(u.text) for u in chosen):
             return f"资料中未找到“{subject}”所问的排名。"

@@ -7,6 +7,7 @@ title, with bonuses for a figure when one is asked for and for the years the que
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import Callable, Collection, Mapping, Sequence
 from answer.question import QuestionProfile
 from answer.scoring import ScorerWeights, bigram_coverage, char_bigrams
 from answer.sentences import row_head, split_units
+from answer.subject import attribute_terms, character_coverage, defines
 from index.steering import document_place, names_as_subject
 from index.types import Hit
 from ingest.pipeline import CARD_MARK
@@ -41,8 +43,14 @@ _NOT_FIGURES = re.compile(
     r"|(?<!\d)\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"  # a month or a day of a date (2006年1月1日) is not an amount
 )
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
-YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:1\d|20)\d{2}\s*年")  # 1000–2099: a history's 1628年 is a year too
 DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
+# A time that answers "什么时候/何时" (not "哪天", which wants a day): a year (also an era's 永禄5年 or 正德五年),
+# a month, a season, a century, a period; a span counted (5年内, 三年来) is not a time.
+_TIME = re.compile(
+    r"\d{1,4}\s*年(?![内来以间])|[〇零○一二三四五六七八九十]{1,4}年(?![内来以间])|\d{1,2}\s*月|[一二三四五六七八九十正冬腊]{1,2}月"
+    r"|世纪|年代|[春夏秋冬][季天]|季节|时期|时代|期间|[早晚]年"
+)
 _NEXT_STEPS = re.compile(r"下一?步[，,：:]?\s*(?:我局|我们|我市|将)")  # where a reply turns from the year past to its plans
 CONTEXT_CREDIT = 0.5
 COMPANION_RATIO = 0.85
@@ -186,7 +194,7 @@ def score_units(
     scorer: ScorerWeights,
 ) -> list[Unit]:
     """Score every unit of every hit by ``scorer``'s weights over its :func:`unit_features`; best first."""
-    units = []
+    units, stated = [], []
     question_bigrams = char_bigrams(profile.text)
     best_hit = max((h.score for h in hits), default=0.0) or 1.0
     for hit in hits:
@@ -194,12 +202,24 @@ def score_units(
         document = documents.get(chunk.doc_id)
         title = document.title if document else ""
         context = f"{title} {chunk.heading_path} {chunk.text}"
+        attributes = attribute_terms(weights, title)  # what the question asks about the document's subject
         unit_scope = UnitScope(document, document_place(document) if document else "",
                                document_identity(document) if document else "", context, question_bigrams,
                                hit.score / best_hit, title.lower())
         for start, end in split_units(chunk.text):
             features = unit_features(hit, start, end, unit_scope, profile, weights)
-            units.append(Unit(hit, start, end, scorer.score(features), features["coverage"], features))
+            units.append(Unit(hit, start, end, 0.0, features["coverage"], features))
+            stated.append(character_coverage(unit_subject(chunk.text, start, end), attributes))
+    best_stated: dict[str, float] = {}
+    for unit, share in zip(units, stated):
+        best_stated[unit.hit.chunk.doc_id] = max(best_stated.get(unit.hit.chunk.doc_id, 0.0), share)
+    scored = []
+    for unit, share in zip(units, stated):
+        # Within a document, how far a unit falls short of the unit that best states what is asked;
+        # each document's best unit gets 0, so a document whose title shares no question term loses nothing.
+        features = {**unit.features, "attribute_gap": share - best_stated[unit.hit.chunk.doc_id]}
+        scored.append(dataclasses.replace(unit, score=scorer.score(features), features=features))
+    units = scored
     units.sort(key=lambda u: -u.score)
     return units
 
@@ -233,6 +253,7 @@ def unit_features(
         "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
         # A question about the document itself (its 文号, 落款…) names it by its title: no unit's implied subject.
         "title_coverage": 0.0 if profile.asks_meta else title_coverage(subject, scope.title, weights),
+        "defines_subject": float(bool(profile.defined) and defines(text, profile.defined)),
         "rank_prior": 1.0 / hit.rank,
         "retrieval_score": scope.retrieval_score,
         "length": min(1.0, len(text) / 100),
@@ -242,6 +263,9 @@ def unit_features(
         "figure_wanted": float(profile.wants_number and not is_card and has_figure(text)),
         "year_wanted": float(profile.wants_year and not is_card and bool(YEAR_IN_TEXT.search(text))),
         "date_wanted": float(profile.wants_date and not is_card and bool(DATE.search(text))),
+        # "什么时候/何时" is answered by a year as well (not "哪天/几月", which ask for a day).
+        "year_for_when": float(profile.wants_date and not profile.wants_day and not is_card
+                               and not DATE.search(text) and bool(YEAR_IN_TEXT.search(text))),
         "card_for_field": float(is_card and bool(profile.meta_fields)),
         "card_for_content": float(is_card and not profile.asks_meta),
         "list_items": float(min(listed, asked_items or LIST_CAP)),
@@ -433,6 +457,16 @@ def mentions_year(text: str, year: str) -> bool:
         return True
     starts = (1966 + 5 * (_PLAN_ORDINAL[k] - 3) for k in _FIVE_YEAR_PLAN.findall(text))
     return any(target == start + 4 for start in starts)
+
+
+def states_time(text: str) -> bool:
+    """Whether ``text`` states a time that answers "什么时候" (a date, a year, a month, a season, a period).
+
+    Example:
+        >>> states_time("在永禄5年元服"), states_time("花期为5-8月"), states_time("生殖季在冬季"), states_time("5年内完成")
+        (True, True, True, False)
+    """
+    return bool(DATE.search(text) or _TIME.search(text))
 
 
 def has_figure(text: str) -> bool:

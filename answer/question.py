@@ -129,6 +129,23 @@ class QuestionProfile:
     asks_rank: bool = False  # "排第几": only a rank (第7位, 前40%) answers it
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotation marks (“五倍增”)
     wants_day: bool = False  # "哪天", "几月", "日期": a year alone does not answer it ("什么时候" takes a year)
+    defined: str = ""  # "什么是X？", "X是指什么？": the X whose definition is asked ('' when none)
+
+
+_DEFINITION = re.compile(r"^(?:什么是|何为|何谓|什么叫)(?P<a>.+?)[？?。]*$|^(?P<b>.+?)(?:是什么|是指什么|指什么|指的是什么|的定义是什么|是啥)[？?。]*$")
+_SUBJECT_TRIM = "“”\"'《》「」 "
+
+
+def defined_subject(question: str) -> str:
+    """The thing whose definition a question asks for ('' when it asks something else).
+
+    Example:
+        >>> defined_subject("什么是“乡里制”？"), defined_subject("概念验证平台是指什么？"), defined_subject("X的用途是什么？")
+        ('乡里制', '概念验证平台', '')
+    """
+    asked = _DEFINITION.match(question.strip())
+    subject = (asked.group("a") or asked.group("b")).strip(_SUBJECT_TRIM) if asked else ""
+    return subject if subject and not re.search(r"[的之]", subject) and len(subject) <= 20 else ""
 
 
 # Up to three English words followed by the asker's Chinese for them in brackets.
@@ -259,4 +276,5 @@ def profile_question(question: str, intent: str | None = None) -> QuestionProfil
         english=english,
         quoted=tuple(quoted_phrases(question)),
         asks_rank=bool(_ASKS_RANK.search(asked)),
+        defined=defined_subject(question),
     )

@@ -99,7 +99,7 @@ def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights, only: S
     from sklearn.linear_model import LogisticRegression
 
     prior = _vector(hand)
-    differences = []
+    differences, suites = [], []
     for question in questions:
         if not (question.answerable and question.labels.any() and not question.labels.all()):
             continue
@@ -107,11 +107,16 @@ def fit_weights(questions: Sequence[QuestionUnits], hand: ScorerWeights, only: S
         positives = question.features[question.labels][np.argsort(-scores[question.labels])][:PAIR_POSITIVES]
         negatives = question.features[~question.labels][np.argsort(-scores[~question.labels])][:PAIR_NEGATIVES]
         differences.append((positives[:, None, :] - negatives[None, :, :]).reshape(-1, len(FEATURES)))
+        suites += [question.suite] * len(differences[-1])
     x = np.vstack(differences)
+    # Every suite weighs the same in the fit, however many pairs its questions give (CMRC has the most).
+    pairs_per_suite = {name: suites.count(name) for name in set(suites)}
+    balance = np.array([len(suites) / (len(pairs_per_suite) * pairs_per_suite[name]) for name in suites])
     fitted = [i for i, name in enumerate(FEATURES) if not only or name in only]
     inputs = np.hstack([(x @ prior)[:, None], x[:, fitted]])
     y = np.r_[np.ones(len(inputs)), np.zeros(len(inputs))]
-    model = LogisticRegression(C=REGULARISATION_C, fit_intercept=False, max_iter=5000).fit(np.vstack([inputs, -inputs]), y)
+    model = LogisticRegression(C=REGULARISATION_C, fit_intercept=False, max_iter=5000).fit(
+        np.vstack([inputs, -inputs]), y, sample_weight=np.r_[balance, balance])
     vector = model.coef_[0][0] * prior
     vector[fitted] += model.coef_[0][1:]
     if only:  # the hand weights stay as they are; the fitted ones are put on their scale
