@@ -105,7 +105,7 @@ def answerability_features(
 
 def implied_coverage(text: str, title: str, weights: Mapping[str, float]) -> float:
     """Share of the question's term weight held by ``title`` (the subject a unit leaves unsaid) or
-    stated by ``text`` itself (:func:`answer.extractive.character_coverage`).
+    stated by ``text`` itself (:func:`answer.subject.character_coverage`).
 
     Example:
         >>> implied_coverage("体长可达50公分", "黄鳍紫鱼", {"紫鱼": 5.0, "体长": 5.0}), implied_coverage("体长可达50公分", "蓝鲷", {"紫鱼": 5.0, "体长": 5.0})

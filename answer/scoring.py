@@ -22,10 +22,8 @@ FEATURES: dict[str, str] = {
     "coverage": "share of the question's IDF-weighted terms in the unit (half credit in its title/heading)",
     "bigram_coverage": "share of the question's character bigrams in the unit",
     "title_coverage": "share of the question's term weight the unit lacks but its document's title holds (the implied subject)",
-    "attribute_coverage": "share of the question's term weight not in the document's title that the unit holds (by characters)",
     "attribute_gap": ("the unit's share of the question terms its document's title lacks (a two-character term half "
                       "there per character) minus the best such share of a unit of the same document (≤ 0)"),
-    "opens_document": "the unit is in its document's first sentence after the title line",
     "defines_subject": "the question asks what X is and the unit opens by defining X (X是…, X（…）是…, X指…)",
     "rank_prior": "1 / the retrieval rank of the unit's passage",
     "retrieval_score": "the fused retrieval score of the unit's passage over the best passage's",
