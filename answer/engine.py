@@ -14,7 +14,8 @@ from answer.answerability import (
 )
 from answer.corroboration import corroborating_sentence
 from answer.extractive import (
-    DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, reporting_years, score_units, states_time, weigh_terms,
+    DATE, YEAR_IN_TEXT, TermWeights, Unit, has_figure, mentions_year, quotes_phrase, reporting_years, score_units, states_time,
+    weigh_terms,
 )
 from answer.facets import QuestionPart, choose_units, interleave, parts_answered, place_queries, question_facets, split_subquestions
 from answer.outline import Enumeration, answers_with, best_enumeration, item_chunk
@@ -286,6 +287,9 @@ class Answerer:
         if not units or units[0].score < self.scorer.abstain_threshold or not any(u.coverage for u in chosen):
             return f"资料中未找到能直接回答“{subject}”的内容。"
         contexts = [self._unit_context(u) for u in chosen]
+        if profile.defined and not any(quotes_phrase(f"{c} {u.hit.chunk.text}".lower(), [profile.defined.lower()])
+                                       for u, c in zip(chosen, contexts)):
+            return f"资料中没有找到对“{profile.defined}”的定义或说明，无法回答“{subject}”。"  # 什么是X, and no passage names X
         years = sorted(profile.years)
         covered_years = [y for y in years if any(mentions_year(c, y) for c in contexts)]
         if years and (not covered_years or (len(years) == 1 and not covered_years)):

@@ -134,6 +134,7 @@ class QuestionProfile:
 
 _DEFINITION = re.compile(r"^(?:什么是|何为|何谓|什么叫)(?P<a>.+?)[？?。]*$|^(?P<b>.+?)(?:是什么|是指什么|指什么|指的是什么|的定义是什么|是啥)[？?。]*$")
 _SUBJECT_TRIM = "“”\"'《》「」 "
+_ASIDE_ADVERB = re.compile(r"(?:分别|具体|究竟|到底|主要|都)$")
 
 
 def defined_subject(question: str) -> str:
@@ -142,9 +143,13 @@ def defined_subject(question: str) -> str:
     Example:
         >>> defined_subject("什么是“乡里制”？"), defined_subject("概念验证平台是指什么？"), defined_subject("X的用途是什么？")
         ('乡里制', '概念验证平台', '')
+        >>> defined_subject("鹿城“一区一岛一城”分别指什么？")
+        '一区一岛一城'
     """
     asked = _DEFINITION.match(question.strip())
-    subject = (asked.group("a") or asked.group("b")).strip(_SUBJECT_TRIM) if asked else ""
+    subject = _ASIDE_ADVERB.sub("", (asked.group("a") or asked.group("b")).strip()) if asked else ""
+    quoted = re.search(r"[“\"「《]([^”\"」》]+)[”\"」》]", subject)
+    subject = quoted.group(1) if quoted else subject.strip(_SUBJECT_TRIM)  # 鹿城“一区一岛一城” defines 一区一岛一城
     return subject if subject and not re.search(r"[的之]", subject) and len(subject) <= 20 else ""
 
 

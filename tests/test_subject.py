@@ -71,3 +71,11 @@ def test_a_two_character_term_is_half_there_per_character_and_title_terms_are_le
 ])
 def test_a_time_that_answers_when(text, is_time):
     assert states_time(text) is is_time
+
+
+def test_a_definition_of_something_no_passage_names_is_refused_saying_so(settings, fake_embedder):
+    answerer = answerer_with(settings, fake_embedder, {"prism.txt": (
+        "棱柱\n\n棱柱是几何学中的一种常见的三维多面体。侧棱不垂直于底面的棱柱叫做斜棱柱。\n")})
+    refused = answerer.ask("什么是正棱柱？")  # 棱柱 is there, 正棱柱 nowhere
+    assert refused.abstained and "“正棱柱”的定义" in refused.text
+    assert not answerer.ask("什么是斜棱柱？").abstained
