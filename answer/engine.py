@@ -24,7 +24,7 @@ from answer.sentences import is_row_line, row_head
 from answer.followup import rewrite_followup
 from answer.generative import generate_answer
 from answer.llm import rewrite_followup_with_llm
-from answer.neighbours import Neighbour, neighbouring_measure
+from answer.neighbours import Neighbour, neighbouring_measure, other_row_subject
 from answer.question import QuestionProfile, asks_itself, profile_question
 from answer.scoring import ScorerWeights, load_weights
 from answer.types import Answer, Citation, EmptyQuestionError, QuestionTooLongError
@@ -366,6 +366,10 @@ class Answerer:
         text = unit.subject
         if figure_asked and not is_row_line(unit.text):
             text = "；".join(c for c in _CLAUSE_END.split(text) if has_figure(c)) or text
+        if is_row_line(unit.text):
+            entity = other_row_subject(question, unit.subject, question_words())
+            if entity:
+                return entity
         return neighbouring_measure(question, text, context, question_words())
 
     def _unit_context(self, unit: Unit) -> str:

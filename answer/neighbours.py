@@ -20,12 +20,16 @@ import jieba.posseg as pseg
 
 from answer.question import DOCUMENT_WORDS
 from index.places import place_table
+from ingest.tables import ROW_MARK
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 # jieba parts of speech of a modifier or a head: nouns, verbal nouns, adjectives, distinguishing words, idioms.
 _CONTENT_POS = ("n", "vn", "a", "an", "b", "i", "l")
 # Parts of speech a head may not start with: particles, prepositions, localisers, pronouns, conjunctions, adverbs.
 _FUNCTION_POS = ("u", "p", "f", "r", "c", "d", "m", "q")
+# Parts of speech of the words of a name (科思 技术 （ 温州 ） 研究院): nouns of any kind, abbreviations, brackets.
+_NAME_POS = ("n", "j", "x", "eng")
+_BRACKETS = "（）()"
 
 jieba.setLogLevel(60)
 
@@ -146,4 +150,41 @@ def _other_measure(question: str, unit: str, context: str, asking: frozenset[str
             if (unit_words[j][0] == modifier and other != measure and other[-1:] == measure[-1:]
                     and _content(other, other_flag, asking) and other not in question and not _related(measure, other)):
                 return Neighbour(modifier + measure, modifier + other)
+    return None
+
+
+def other_row_subject(question: str, row: str, asking: frozenset[str]) -> Neighbour | None:
+    """Another thing of the same kind as the one asked, when ``row`` is a table row (``caption｜label：…``):
+    asked 科思技术（温州）研究院, the row is about 中国科学院大学温州研究院. The question's name for the thing
+    is the run of name words that ends with the label's last word (研究院); it is a neighbour when the row
+    never writes it, the question never writes the label, and neither abbreviates the other.
+
+    Example:
+        >>> row = "重大项目｜中国科学院大学温州研究院：用地面积约31亩"
+        >>> other_row_subject("科思技术（温州）研究院项目的用地面积是多少亩？", row, frozenset({"多少"}))
+        Neighbour(asked='科思技术（温州）研究院', stated='中国科学院大学温州研究院')
+        >>> other_row_subject("国科大温州研究院的用地面积是多少亩？", row, frozenset({"多少"})) is None
+        True
+    """
+    mark = row.find(ROW_MARK)
+    colon = row.find("：", mark + 1)
+    if mark < 0 or colon < 0:
+        return None
+    label = row[mark + 1:colon].strip()
+    label_words = _words(label)
+    if not label_words or label in question:
+        return None
+    head = label_words[-1][0]
+    words = _words(question)
+    for i, (word, _, _) in enumerate(words):
+        if word != head:
+            continue
+        first = i
+        while first > 0 and words[first - 1][1].startswith(_NAME_POS) and (
+                words[first - 1][0] in _BRACKETS or _CJK.match(words[first - 1][0])) and not any(
+                a in words[first - 1][0] for a in asking):
+            first -= 1
+        name = "".join(w for w, _, _ in words[first:i + 1]).strip(_BRACKETS)
+        if name != head and name not in row and not _related(name, label):
+            return Neighbour(name, label)
     return None

@@ -61,8 +61,8 @@ def question_places(question: str) -> set[str]:
 
 def names_as_subject(text: str, places: Collection[str]) -> bool:
     """Whether ``text`` names one of ``places`` other than as a location or destination (a mention
-    right after 位于, 在, 赴, 对接 … is where something is, not what the text is about) or as the
-    prefix of its own subdivision's address (浙江 in 浙江省湖州市). A place not in the table counts
+    right after 位于, 在, 赴, 对接 … is where something is, not what the text is about), as the
+    prefix of its own subdivision's address (浙江 in 浙江省湖州市) or as a level (湖州市级中心). A place not in the table counts
     when ``text`` contains it.
 
     Example:
@@ -72,6 +72,8 @@ def names_as_subject(text: str, places: Collection[str]) -> bool:
         (False, False)
         >>> names_as_subject("浙江省湖州市科技创新促进条例", {"浙江"}), names_as_subject("浙江省科技厅", {"浙江"})
         (False, True)
+        >>> names_as_subject("建设湖州市级技术创新中心2家", {"湖州"})  # a level: the document's own place decides
+        False
     """
     table = place_table()
     wanted = set(places)
@@ -83,9 +85,21 @@ def names_as_subject(text: str, places: Collection[str]) -> bool:
         following = found[position + 1] if position + 1 < len(found) else None
         if following and following[0] == end and key in table.places[following[2]].parents:
             continue  # 浙江省湖州市: an address prefix
-        if key in wanted and not _LOCATION_MARK.search(text[max(0, start - LOCATION_MARK_CHARS):start]):
+        if (key in wanted and not _LOCATION_MARK.search(text[max(0, start - LOCATION_MARK_CHARS):start])
+                and not _names_a_level(text, end, table.names_of(key)[0])):
             return True
     return any(place not in table.places and place.lower() in lowered for place in wanted)
+
+
+def _names_a_level(text: str, end: int, full_name: str) -> bool:
+    """Whether the place mention ending at ``end`` is the level of what follows (台州市级技术创新中心, 宁波市级
+    财政: the place's own 市/县/区 and 级), not its subject; 永嘉县省级高新园区 is 永嘉's park of provincial level.
+
+    Example:
+        >>> _names_a_level("建设台州市级中心", 4, "台州市"), _names_a_level("建设台州市级中心", 5, "台州市"), _names_a_level("永嘉县省级园区", 3, "永嘉县")
+        (True, True, False)
+    """
+    return text[end:end + 1] == "级" or (text[end:end + 1] == full_name[-1:] and text[end + 1:end + 2] == "级")
 
 
 def place_names(place: str) -> tuple[str, ...]:

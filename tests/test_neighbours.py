@@ -1,7 +1,7 @@
 """A neighbouring measure stated in place of the one asked (answer/neighbours.py, #17)."""
 
 from answer.answerability import question_words
-from answer.neighbours import Neighbour, neighbouring_measure
+from answer.neighbours import Neighbour, neighbouring_measure, other_row_subject
 
 
 def neighbour(question: str, unit: str, context: str = ""):
@@ -38,3 +38,14 @@ def test_the_same_thing_measured_another_way_is_a_neighbour():
     found = neighbour("发明专利授权量的目标是多少件？", "主要指标｜每万人高价值发明专利拥有量（件）：2025年目标 9.7件")
     assert found == Neighbour("发明专利授权量", "发明专利拥有量")
     assert neighbour("发明专利拥有量的目标是多少件？", "每万人高价值发明专利拥有量（件）：9.7件") is None
+
+
+def test_a_row_about_another_thing_of_the_asked_kind_is_a_neighbour():
+    row = "重大项目｜宁波大学海洋研究院：建设内容和规模 用地面积约40亩"
+    asking = frozenset({"多少", "什么"})
+    assert other_row_subject("甬江科创（宁波）研究院的用地面积是多少亩？", row, asking) == Neighbour(
+        "甬江科创（宁波）研究院", "宁波大学海洋研究院")
+    assert other_row_subject("宁波大学海洋研究院的用地面积是多少亩？", row, asking) is None  # the row's own label
+    assert other_row_subject("宁大海洋研究院用地多少亩？", row, asking) is None  # an abbreviation of it
+    assert other_row_subject("海洋研究院用地多少亩？", row, asking) is None  # a shorter name the row writes
+    assert other_row_subject("用地面积是多少亩？", "项目｜宁波大学海洋研究院：40亩", asking) is None  # no name asked

@@ -74,3 +74,10 @@ def test_location_words_make_a_place_no_subject():
     assert names_as_subject("舟山市科技创新促进条例", {"舟山"})
     # 在 is too common to mark a location: an event or body named for the place is about it
     assert names_as_subject("谭望嵩在北京奥运会中国队与比利时队的比赛中", {"北京"})
+
+
+def test_a_place_named_as_a_level_is_not_the_subject():
+    assert not names_as_subject("建设湖州市级技术创新中心2家", {"湖州"})
+    assert not names_as_subject("新建湖州级研发中心", {"湖州"})
+    assert names_as_subject("湖州市高新技术企业达到500家", {"湖州"})
+    assert names_as_subject("安吉县省级高新园区", {"安吉"})  # 安吉's park, of provincial level
