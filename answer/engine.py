@@ -47,6 +47,8 @@ RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
 PHRASE_COUNTS_KEPT = 10_000
 ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
+# The level a question asks about (区级概念验证平台, 省级高新区): a unit that never names it is about another level.
+_LEVEL = re.compile(r"国家级|部级|省级|市级|区级|县级")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -319,6 +321,9 @@ class Answerer:
         covered_places = [p for p in places if any(names_as_subject(c, {p}) or self._unit_place(u) == p for u, c in zip(chosen, contexts))]
         if places and not covered_places:
             return place_refusal(places, subject, self.documents)
+        levels = _LEVEL.findall(profile.text)
+        if levels and not any(level in f"{c} {u.text}" for level in levels for u, c in zip(chosen, contexts)):
+            return f"资料中找到的内容都不是关于“{'、'.join(dict.fromkeys(levels))}”的，无法回答“{subject}”。"
         fields = [f for f in profile.meta_fields if f != "标题"]
         named = [self.documents[d] for d in documents_named(profile.text, self.documents)] if fields else []
         if named and not any(d.meta.get(f) for d in named for f in fields):

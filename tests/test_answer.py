@@ -330,3 +330,15 @@ def test_a_figure_in_a_clause_about_a_neighbour_does_not_answer(settings, fake_e
     assert refused.abstained and "区级科学技术奖" in refused.text and "部门科学技术奖" in refused.text
     answered = answerer.ask("宁波市区级科学技术奖可以设立几项？")
     assert not answered.abstained and "一项区级科学技术奖" in answered.text
+
+
+def test_a_level_the_chosen_passages_never_name_is_not_answered_by_another_level(settings, fake_embedder):
+    answerer = answerer_with(
+        settings, fake_embedder, "pocv.txt",
+        "宁波市概念验证平台建设方案\n\n一、支持措施\n\n新建一批概念验证平台，支持金额最高可至3000万元。\n\n"
+        "对省级概念验证平台，给予最高500万元补助。\n",
+    )
+    refused = answerer.ask("区级概念验证平台最高能支持多少万元？")
+    assert refused.abstained and "区级" in refused.text
+    answered = answerer.ask("省级概念验证平台最高补助多少万元？")
+    assert not answered.abstained and "500万元" in answered.text
