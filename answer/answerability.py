@@ -108,7 +108,7 @@ def implied_coverage(text: str, title: str, weights: Mapping[str, float]) -> flo
     stated by ``text`` itself (:func:`answer.subject.character_coverage`).
 
     Example:
-        >>> implied_coverage("体长可达50公分", "黄鳍紫鱼", {"紫鱼": 5.0, "体长": 5.0}), implied_coverage("体长可达50公分", "蓝鲷", {"紫鱼": 5.0, "体长": 5.0})
+        >>> implied_coverage("身长可达30厘米", "蓝斑石鲈", {"石鲈": 5.0, "身长": 5.0}), implied_coverage("身长可达30厘米", "红鲷", {"石鲈": 5.0, "身长": 5.0})
         (1.0, 0.5)
     """
     total = sum(weights.values())

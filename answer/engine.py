@@ -47,7 +47,7 @@ RELATED_SHOWN = 3
 RARE_PHRASE_CHUNKS = 6
 PHRASE_COUNTS_KEPT = 10_000
 ANSWER_LED = 2  # passages holding the best answer sentences that go first in the ranking (measured: 1–3)
-# The level a question asks about (区级概念验证平台, 省级高新区): a unit that never names it is about another level.
+# The level a question asks about (区级孵化器, 省级实验室): a unit that never names it is about another level.
 _LEVEL = re.compile(r"国家级|部级|省级|市级|区级|县级")
 _MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 

@@ -43,9 +43,9 @@ _NOT_FIGURES = re.compile(
     r"|(?<!\d)\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"  # a month or a day of a date (2006年1月1日) is not an amount
 )
 _YEAR_TOKEN = re.compile(r"^(19|20)\d{2}$")
-YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:1\d|20)\d{2}\s*年")  # 1000–2099: a history's 1628年 is a year too
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:1\d|20)\d{2}\s*年")  # 1000–2099: a history's years count too
 DATE = re.compile(r"\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日")
-# A time that answers "什么时候/何时" (not "哪天", which wants a day): a year (also an era's 永禄5年 or 正德五年),
+# A time that answers "什么时候/何时" (not "哪天", which wants a day): a year (also an era's 宽永3年 or 嘉靖五年),
 # a month, a season, a century, a period; a span counted (5年内, 三年来) is not a time.
 _TIME = re.compile(
     r"\d{1,4}\s*年(?![内来以间])|[〇零○一二三四五六七八九十]{1,4}年(?![内来以间])|\d{1,2}\s*月|[一二三四五六七八九十正冬腊]{1,2}月"
@@ -463,7 +463,7 @@ def states_time(text: str) -> bool:
     """Whether ``text`` states a time that answers "什么时候" (a date, a year, a month, a season, a period).
 
     Example:
-        >>> states_time("在永禄5年元服"), states_time("花期为5-8月"), states_time("生殖季在冬季"), states_time("5年内完成")
+        >>> states_time("于宽永3年建成"), states_time("盛产期为6-9月"), states_time("多在秋季迁徙"), states_time("3年内完成")
         (True, True, True, False)
     """
     return bool(DATE.search(text) or _TIME.search(text))

@@ -27,7 +27,7 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 _CONTENT_POS = ("n", "vn", "a", "an", "b", "i", "l")
 # Parts of speech a head may not start with: particles, prepositions, localisers, pronouns, conjunctions, adverbs.
 _FUNCTION_POS = ("u", "p", "f", "r", "c", "d", "m", "q")
-# Parts of speech of the words of a name (科思 技术 （ 温州 ） 研究院): nouns of any kind, abbreviations, brackets.
+# Parts of speech of the words of a name (苕溪 科创 （ 湖州 ） 研究院): nouns of any kind, abbreviations, brackets.
 _NAME_POS = ("n", "j", "x", "eng")
 _BRACKETS = "（）()"
 
@@ -155,15 +155,15 @@ def _other_measure(question: str, unit: str, context: str, asking: frozenset[str
 
 def other_row_subject(question: str, row: str, asking: frozenset[str]) -> Neighbour | None:
     """Another thing of the same kind as the one asked, when ``row`` is a table row (``caption｜label：…``):
-    asked 科思技术（温州）研究院, the row is about 中国科学院大学温州研究院. The question's name for the thing
+    asked 苕溪科创（湖州）研究院, the row is about 湖州学院生态研究院. The question's name for the thing
     is the run of name words that ends with the label's last word (研究院); it is a neighbour when the row
     never writes it, the question never writes the label, and neither abbreviates the other.
 
     Example:
-        >>> row = "重大项目｜中国科学院大学温州研究院：用地面积约31亩"
-        >>> other_row_subject("科思技术（温州）研究院项目的用地面积是多少亩？", row, frozenset({"多少"}))
-        Neighbour(asked='科思技术（温州）研究院', stated='中国科学院大学温州研究院')
-        >>> other_row_subject("国科大温州研究院的用地面积是多少亩？", row, frozenset({"多少"})) is None
+        >>> row = "重大项目｜湖州学院生态研究院：用地面积约40亩"
+        >>> other_row_subject("苕溪科创（湖州）研究院项目的用地面积是多少亩？", row, frozenset({"多少"}))
+        Neighbour(asked='苕溪科创（湖州）研究院', stated='湖州学院生态研究院')
+        >>> other_row_subject("湖院生态研究院的用地面积是多少亩？", row, frozenset({"多少"})) is None
         True
     """
     mark = row.find(ROW_MARK)

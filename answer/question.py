@@ -141,15 +141,15 @@ def defined_subject(question: str) -> str:
     """The thing whose definition a question asks for ('' when it asks something else).
 
     Example:
-        >>> defined_subject("什么是“乡里制”？"), defined_subject("概念验证平台是指什么？"), defined_subject("X的用途是什么？")
-        ('乡里制', '概念验证平台', '')
-        >>> defined_subject("鹿城“一区一岛一城”分别指什么？")
-        '一区一岛一城'
+        >>> defined_subject("什么是“里坊制”？"), defined_subject("联合攻关体是指什么？"), defined_subject("X的用途是什么？")
+        ('里坊制', '联合攻关体', '')
+        >>> defined_subject("湖州“一廊两区”分别指什么？")
+        '一廊两区'
     """
     asked = _DEFINITION.match(question.strip())
     subject = _ASIDE_ADVERB.sub("", (asked.group("a") or asked.group("b")).strip()) if asked else ""
     quoted = re.search(r"[“\"「《]([^”\"」》]+)[”\"」》]", subject)
-    subject = quoted.group(1) if quoted else subject.strip(_SUBJECT_TRIM)  # 鹿城“一区一岛一城” defines 一区一岛一城
+    subject = quoted.group(1) if quoted else subject.strip(_SUBJECT_TRIM)  # X“甲乙丙” asks what 甲乙丙 is
     return subject if subject and not re.search(r"[的之]", subject) and len(subject) <= 20 else ""
 
 

@@ -1,8 +1,8 @@
 """What a question asks about a document's subject: the terms its title lacks, and definitions.
 
 An encyclopaedia page or a plan names its subject in the title and then often leaves it unsaid
-(体长可达50公分 on the page of one fish; 到2025年达到… in a city's plan): the question's other terms
-(体长, the measure) are what the answering sentence must state.
+(身长可达30厘米 on the page of one fish; 到2025年达到… in a city's plan): the question's other terms
+(身长, the measure) are what the answering sentence must state.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ HALF_THERE = 0.5  # a two-character term's credit per character found (颜色 �
 
 def attribute_terms(weights: Mapping[str, float], title: str) -> dict[str, float]:
     """The question's terms that its document's ``title`` lacks: what the question asks about the
-    title's subject (体重, 叶柄, 用途 of a page about one animal or plant; the measure in a plan).
+    title's subject (体重, 花色, 用途 of a page about one animal or plant; the measure in a plan).
 
     Example:
-        >>> attribute_terms({"尤金": 5.0, "袋鼠": 5.0, "体重": 5.9}, "尤金袋鼠")
+        >>> attribute_terms({"蓝斑": 5.0, "石鲈": 5.0, "体重": 5.9}, "蓝斑石鲈")
         {'体重': 5.9}
     """
     lowered = title.lower()
@@ -28,10 +28,10 @@ def attribute_terms(weights: Mapping[str, float], title: str) -> dict[str, float
 
 def character_coverage(text: str, weights: Mapping[str, float]) -> float:
     """Share of the term weight ``weights`` found in ``text``; a two-character term missing whole is
-    half there per character found: 体重 in "约8公斤重", 颜色 in "体呈银灰色".
+    half there per character found: 体重 in "重约5千克", 颜色 in "通体呈暗绿色".
 
     Example:
-        >>> character_coverage("本鱼体呈银灰色", {"身体": 4.0, "颜色": 4.0})
+        >>> character_coverage("通体呈暗绿色", {"身体": 4.0, "颜色": 4.0})
         0.5
     """
     total = sum(weights.values())
@@ -49,9 +49,9 @@ def defines(text: str, subject: str) -> bool:
     """Whether ``text`` opens by defining ``subject``: "X是…", "X（…）是…", "X，是…", "X指…".
 
     Example:
-        >>> defines("乡里制，是中国古代农村社会基层组织体系", "乡里制"), defines("放线菌酮（）是一种物质", "放线菌酮")
+        >>> defines("里坊制，是古代城市的居住管理制度", "里坊制"), defines("硼砂（）是一种矿物", "硼砂")
         (True, True)
-        >>> defines("碱可以破坏放线菌酮", "放线菌酮"), defines("第五条 概念验证平台是有组织开展概念验证活动的载体", "概念验证平台")
+        >>> defines("酸可以溶解硼砂", "硼砂"), defines("第五条 联合攻关体是由企业牵头组建的创新组织", "联合攻关体")
         (False, True)
     """
     lowered, subject = text.lower(), subject.lower()

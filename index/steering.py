@@ -92,11 +92,11 @@ def names_as_subject(text: str, places: Collection[str]) -> bool:
 
 
 def _names_a_level(text: str, end: int, full_name: str) -> bool:
-    """Whether the place mention ending at ``end`` is the level of what follows (台州市级技术创新中心, 宁波市级
-    财政: the place's own 市/县/区 and 级), not its subject; 永嘉县省级高新园区 is 永嘉's park of provincial level.
+    """Whether the place mention ending at ``end`` is the level of what follows (湖州市级技术创新中心, 湖州市级
+    财政: the place's own 市/县/区 and 级), not its subject; 德清县省级高新园区 is 德清's park of provincial level.
 
     Example:
-        >>> _names_a_level("建设台州市级中心", 4, "台州市"), _names_a_level("建设台州市级中心", 5, "台州市"), _names_a_level("永嘉县省级园区", 3, "永嘉县")
+        >>> _names_a_level("建设湖州市级中心", 4, "湖州市"), _names_a_level("建设湖州市级中心", 5, "湖州市"), _names_a_level("德清县省级园区", 3, "德清县")
         (True, True, False)
     """
     return text[end:end + 1] == "级" or (text[end:end + 1] == full_name[-1:] and text[end + 1:end + 2] == "级")

@@ -334,11 +334,11 @@ def test_a_figure_in_a_clause_about_a_neighbour_does_not_answer(settings, fake_e
 
 def test_a_level_the_chosen_passages_never_name_is_not_answered_by_another_level(settings, fake_embedder):
     answerer = answerer_with(
-        settings, fake_embedder, "pocv.txt",
-        "宁波市概念验证平台建设方案\n\n一、支持措施\n\n新建一批概念验证平台，支持金额最高可至3000万元。\n\n"
-        "对省级概念验证平台，给予最高500万元补助。\n",
+        settings, fake_embedder, "lab.txt",
+        "湖州市联合攻关体建设方案\n\n一、支持措施\n\n组建一批联合攻关体，每个最高支持800万元。\n\n"
+        "对省级联合攻关体，给予最高500万元补助。\n",
     )
-    refused = answerer.ask("区级概念验证平台最高能支持多少万元？")
+    refused = answerer.ask("区级联合攻关体最高能支持多少万元？")
     assert refused.abstained and "区级" in refused.text
-    answered = answerer.ask("省级概念验证平台最高补助多少万元？")
+    answered = answerer.ask("省级联合攻关体最高补助多少万元？")
     assert not answered.abstained and "500万元" in answered.text

@@ -80,4 +80,4 @@ def test_a_place_named_as_a_level_is_not_the_subject():
     assert not names_as_subject("建设湖州市级技术创新中心2家", {"湖州"})
     assert not names_as_subject("新建湖州级研发中心", {"湖州"})
     assert names_as_subject("湖州市高新技术企业达到500家", {"湖州"})
-    assert names_as_subject("安吉县省级高新园区", {"安吉"})  # 安吉's park, of provincial level
+    assert names_as_subject("德清县省级高新园区", {"德清"})  # 德清's park, of provincial level
