@@ -194,7 +194,7 @@ def score_units(
     scorer: ScorerWeights,
 ) -> list[Unit]:
     """Score every unit of every hit by ``scorer``'s weights over its :func:`unit_features`; best first."""
-    units, stated = [], []
+    units = []
     question_bigrams = char_bigrams(profile.text)
     best_hit = max((h.score for h in hits), default=0.0) or 1.0
     for hit in hits:
@@ -202,22 +202,21 @@ def score_units(
         document = documents.get(chunk.doc_id)
         title = document.title if document else ""
         context = f"{title} {chunk.heading_path} {chunk.text}"
-        attributes = attribute_terms(weights, title)  # what the question asks about the document's subject
         unit_scope = UnitScope(document, document_place(document) if document else "",
                                document_identity(document) if document else "", context, question_bigrams,
-                               hit.score / best_hit, title.lower())
+                               hit.score / best_hit, title.lower(), attribute_terms(weights, title))
         for start, end in split_units(chunk.text):
             features = unit_features(hit, start, end, unit_scope, profile, weights)
             units.append(Unit(hit, start, end, 0.0, features["coverage"], features))
-            stated.append(character_coverage(unit_subject(chunk.text, start, end), attributes))
     best_stated: dict[str, float] = {}
-    for unit, share in zip(units, stated):
-        best_stated[unit.hit.chunk.doc_id] = max(best_stated.get(unit.hit.chunk.doc_id, 0.0), share)
+    for unit in units:  # attribute_gap holds the unit's own share until here
+        doc_id = unit.hit.chunk.doc_id
+        best_stated[doc_id] = max(best_stated.get(doc_id, 0.0), unit.features["attribute_gap"])
     scored = []
-    for unit, share in zip(units, stated):
+    for unit in units:
         # Within a document, how far a unit falls short of the unit that best states what is asked;
         # each document's best unit gets 0, so a document whose title shares no question term loses nothing.
-        features = {**unit.features, "attribute_gap": share - best_stated[unit.hit.chunk.doc_id]}
+        features = {**unit.features, "attribute_gap": unit.features["attribute_gap"] - best_stated[unit.hit.chunk.doc_id]}
         scored.append(dataclasses.replace(unit, score=scorer.score(features), features=features))
     units = scored
     units.sort(key=lambda u: -u.score)
@@ -235,6 +234,7 @@ class UnitScope:
     question_bigrams: set[str]
     retrieval_score: float  # the passage's fused score over the best passage's
     title: str = ""  # the document's title, lowercased
+    attributes: Mapping[str, float] = field(default_factory=dict)  # the question's terms the title lacks
 
 
 def unit_features(
@@ -253,6 +253,7 @@ def unit_features(
         "bigram_coverage": bigram_coverage(subject, scope.question_bigrams),
         # A question about the document itself (its 文号, 落款…) names it by its title: no unit's implied subject.
         "title_coverage": 0.0 if profile.asks_meta else title_coverage(subject, scope.title, weights),
+        "attribute_gap": character_coverage(subject, scope.attributes),  # the unit's share; score_units makes it a gap
         "defines_subject": float(bool(profile.defined) and defines(text, profile.defined)),
         "rank_prior": 1.0 / hit.rank,
         "retrieval_score": scope.retrieval_score,

@@ -18,6 +18,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg as pseg
 
+from answer.corroboration import row_label
 from answer.question import DOCUMENT_WORDS
 from index.places import place_table
 from ingest.tables import ROW_MARK
@@ -166,11 +167,9 @@ def other_row_subject(question: str, row: str, asking: frozenset[str]) -> Neighb
         >>> other_row_subject("湖院生态研究院的用地面积是多少亩？", row, frozenset({"多少"})) is None
         True
     """
-    mark = row.find(ROW_MARK)
-    colon = row.find("：", mark + 1)
-    if mark < 0 or colon < 0:
+    if ROW_MARK not in row or "：" not in row:
         return None
-    label = row[mark + 1:colon].strip()
+    label = row_label(row).strip()
     label_words = _words(label)
     if not label_words or label in question:
         return None

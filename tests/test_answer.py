@@ -307,38 +307,35 @@ def test_answer_says_which_features_chose_its_best_unit(answerer):
     assert set(trace.as_json()) == {"unit", "score", "contributions", "confidence"}
 
 
-def test_a_figure_set_for_another_year_does_not_answer_the_year_asked(settings, fake_embedder):
-    answerer = answerer_with(
-        settings, fake_embedder, "ningbo.txt",
+@pytest.mark.parametrize("name, text, refused_question, refusal_says, answered_question, answer_says", [
+    pytest.param(
+        "ningbo.txt",
         "宁波市海曙区创新型城区建设三年行动计划（2022—2024年）\n\n一、主要目标\n\n"
         "到2024年，实现新增各级企业研发机构50家、省级以上企业研发机构15家以上。\n\n"
         "二、保障措施\n\n2023年开展中期评估。\n",
-    )
-    refused = answerer.ask("海曙区2023年省级企业研发机构要达到多少家？")
-    assert refused.abstained and "2024年" in refused.text and "2023年" in refused.text
-    answered = answerer.ask("海曙区2024年省级企业研发机构要达到多少家？")
-    assert not answered.abstained and "15家" in answered.text
-
-
-def test_a_figure_in_a_clause_about_a_neighbour_does_not_answer(settings, fake_embedder):
-    answerer = answerer_with(
-        settings, fake_embedder, "awards.txt",
+        "海曙区2023年省级企业研发机构要达到多少家？", ("2024年", "2023年"),
+        "海曙区2024年省级企业研发机构要达到多少家？", "15家",
+        id="a figure set for another year does not answer the year asked"),
+    pytest.param(
+        "awards.txt",
         "宁波市科学技术奖励办法\n\n第三十六条 有关部门根据特殊情况，可以设立部门科学技术奖；"
         "各区县人民政府可以设立一项区级科学技术奖。\n",
-    )
-    refused = answerer.ask("宁波市部门科学技术奖最多可以设立几项？")
-    assert refused.abstained and "区级科学技术奖" in refused.text and "部门科学技术奖" in refused.text
-    answered = answerer.ask("宁波市区级科学技术奖可以设立几项？")
-    assert not answered.abstained and "一项区级科学技术奖" in answered.text
-
-
-def test_a_level_the_chosen_passages_never_name_is_not_answered_by_another_level(settings, fake_embedder):
-    answerer = answerer_with(
-        settings, fake_embedder, "lab.txt",
+        "宁波市部门科学技术奖最多可以设立几项？", ("区级科学技术奖", "部门科学技术奖"),
+        "宁波市区级科学技术奖可以设立几项？", "一项区级科学技术奖",
+        id="a figure in a clause about a neighbour does not answer"),
+    pytest.param(
+        "lab.txt",
         "湖州市联合攻关体建设方案\n\n一、支持措施\n\n组建一批联合攻关体，每个最高支持800万元。\n\n"
         "对省级联合攻关体，给予最高500万元补助。\n",
-    )
-    refused = answerer.ask("区级联合攻关体最高能支持多少万元？")
-    assert refused.abstained and "区级" in refused.text
-    answered = answerer.ask("省级联合攻关体最高补助多少万元？")
-    assert not answered.abstained and "500万元" in answered.text
+        "区级联合攻关体最高能支持多少万元？", ("区级",),
+        "省级联合攻关体最高补助多少万元？", "500万元",
+        id="a level the chosen passages never name is not answered by another level"),
+])
+def test_a_neighbouring_fact_does_not_answer_but_the_asked_one_does(
+    settings, fake_embedder, name, text, refused_question, refusal_says, answered_question, answer_says
+):
+    answerer = answerer_with(settings, fake_embedder, name, text)
+    refused = answerer.ask(refused_question)
+    assert refused.abstained and all(part in refused.text for part in refusal_says)
+    answered = answerer.ask(answered_question)
+    assert not answered.abstained and answer_says in answered.text
